@@ -1,0 +1,48 @@
+/* pcapwriter — writes frames to classic pcap files (Ethernet link type),
+ * buffered, with optional rotation by size or by capture time.
+ *
+ * Rotation names: without rotation the file is PATH. With rotation the files
+ * are STEM.00000.EXT, STEM.00001.EXT, ... where PATH = STEM.EXT (".pcap" if
+ * PATH has no extension). Time rotation uses packet timestamps, so replaying
+ * the same input gives the same files.
+ */
+#ifndef VXTAP_PCAPWRITER_H
+#define VXTAP_PCAPWRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vxtap/decode.h"
+
+struct vx_pcap_writer_config {
+	const char *path;
+	uint32_t snaplen;        /* written in the file header; frames are not cut further */
+	int nanosecond;          /* write the nanosecond pcap magic */
+	uint64_t rotate_bytes;   /* 0 = never by size */
+	uint32_t rotate_seconds; /* 0 = never by time */
+};
+
+struct vx_pcap_writer_stats {
+	uint64_t frames;
+	uint64_t bytes; /* bytes written to files, headers included */
+	uint32_t files;
+	uint64_t write_errors;
+};
+
+struct vx_pcap_writer;
+
+struct vx_pcap_writer *vx_pcap_writer_open(const struct vx_pcap_writer_config *cfg, char *err,
+					   size_t errlen);
+/* Append one frame. Returns 0, or -1 after a write error (counted; the writer
+ * keeps trying with the next frame). */
+int vx_pcap_writer_write(struct vx_pcap_writer *w, const struct vx_time *ts, const uint8_t *data,
+			 uint32_t caplen, uint32_t wirelen);
+int vx_pcap_writer_flush(struct vx_pcap_writer *w);
+void vx_pcap_writer_stats(const struct vx_pcap_writer *w, struct vx_pcap_writer_stats *out);
+/* Flush and close; returns 0 or -1 if the final flush failed. */
+int vx_pcap_writer_close(struct vx_pcap_writer *w);
+
+/* Parse "100M", "1G", "500k" (bytes) or "60s", "5m", "1h" (seconds) for --rotate. */
+int vx_parse_rotate(const char *text, uint64_t *bytes, uint32_t *seconds);
+
+#endif

@@ -1,0 +1,72 @@
+/* source — where frames come from: a pcap or pcapng file, a UDP socket that
+ * receives VXLAN datagrams, or a live interface.
+ *
+ * Output: batches of struct vx_frame. A batch's frame pointers stay valid
+ * until the next vx_source_next() or vx_source_close() on that source.
+ * Files are read without a copy per packet where the format allows it.
+ */
+#ifndef VXTAP_SOURCE_H
+#define VXTAP_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vxtap/decode.h"
+
+struct vx_frame {
+	const uint8_t *data;
+	uint32_t caplen;
+	uint32_t wirelen;
+	struct vx_time ts;
+};
+
+enum vx_source_kind { VX_SOURCE_FILE, VX_SOURCE_UDP, VX_SOURCE_LIVE };
+
+struct vx_source_stats {
+	uint64_t frames;         /* frames handed out */
+	uint64_t bytes;          /* captured bytes handed out */
+	uint64_t kernel_drops;   /* drops reported by the kernel (socket overflow, ring) */
+	uint64_t bad_records;    /* file records that could not be read (corrupt length, ...) */
+	uint64_t oversize;       /* datagrams larger than the receive slot, cut */
+};
+
+struct vx_source;
+
+/* Return values of vx_source_next(). */
+#define VX_SOURCE_EOF   0  /* file finished (never for sockets and interfaces) */
+#define VX_SOURCE_ERROR (-1)
+
+/* Open a pcap or pcapng file. On failure returns NULL and writes a one-line
+ * reason naming the file into err. */
+struct vx_source *vx_source_open_file(const char *path, char *err, size_t errlen);
+
+/* Listen for VXLAN datagrams on "ADDR:PORT" ("0.0.0.0:4789", "[::]:4789",
+ * ":4789"). SO_REUSEPORT is set so several receivers can share the port; the
+ * receive buffer is raised to rcvbuf bytes when nonzero. Frames handed out
+ * start at the VXLAN header (link type VX_LINK_VXLAN). */
+struct vx_source *vx_source_open_udp(const char *listen, int rcvbuf, char *err, size_t errlen);
+
+/* Capture on a live interface with libpcap; bpf is a filter expression
+ * (NULL for the default "udp port 4789"), snaplen 0 means 262144. */
+struct vx_source *vx_source_open_live(const char *ifname, const char *bpf, int snaplen,
+				      char *err, size_t errlen);
+
+/* Fill up to max frames. Returns the number filled (> 0), VX_SOURCE_EOF when
+ * a file is done, VX_SOURCE_ERROR on a read error (message in
+ * vx_source_error()), or VX_SOURCE_TIMEOUT when a socket or interface had
+ * nothing within timeout_ms (kept apart from EOF on purpose). */
+#define VX_SOURCE_TIMEOUT (-2)
+int vx_source_next(struct vx_source *s, struct vx_frame *frames, int max, int timeout_ms);
+
+enum vx_link vx_source_link(const struct vx_source *s);
+enum vx_source_kind vx_source_kind(const struct vx_source *s);
+/* True when timestamps carry nanoseconds (pcapng/pcap-ns files). */
+int vx_source_nanosecond(const struct vx_source *s);
+const char *vx_source_error(const struct vx_source *s);
+void vx_source_stats(struct vx_source *s, struct vx_source_stats *out);
+void vx_source_close(struct vx_source *s);
+
+/* Map a libpcap DLT_* value to our link type; -1 if unsupported. */
+int vx_link_from_dlt(int dlt);
+
+#endif
