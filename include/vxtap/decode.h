@@ -51,9 +51,15 @@ enum vx_layer_kind {
  * everything decoded before it stays valid. */
 enum vx_status { VX_STATUS_OK = 0, VX_STATUS_TRUNCATED, VX_STATUS_MALFORMED };
 
+/* Reasons a decode stopped early. "_truncated": the capture's snaplen or a
+ * mirror session's packet length cut the frame inside that header (status
+ * TRUNCATED). "_short": the header does not fit inside what the enclosing
+ * headers or the wire length say the packet holds (status MALFORMED). The
+ * others name a field whose value is invalid. */
 #define VX_REASONS(X)                                                                              \
 	X(NONE, OK, "none")                                                                        \
-	X(TRUNC_LINK, TRUNCATED, "link_header_truncated")                                         \
+	X(INNER_CUT, TRUNCATED, "inner_frame_cut")                                                 \
+	X(TRUNC_LINK, TRUNCATED, "link_truncated")                                                 \
 	X(TRUNC_ETH, TRUNCATED, "ethernet_truncated")                                              \
 	X(TRUNC_VLAN, TRUNCATED, "vlan_truncated")                                                 \
 	X(TRUNC_MPLS, TRUNCATED, "mpls_truncated")                                                 \
@@ -67,6 +73,20 @@ enum vx_status { VX_STATUS_OK = 0, VX_STATUS_TRUNCATED, VX_STATUS_MALFORMED };
 	X(TRUNC_ICMPV6, TRUNCATED, "icmpv6_truncated")                                             \
 	X(TRUNC_VXLAN, TRUNCATED, "vxlan_truncated")                                               \
 	X(TRUNC_GENEVE, TRUNCATED, "geneve_truncated")                                             \
+	X(SHORT_LINK, MALFORMED, "link_short")                                                     \
+	X(SHORT_ETH, MALFORMED, "ethernet_short")                                                  \
+	X(SHORT_VLAN, MALFORMED, "vlan_short")                                                     \
+	X(SHORT_MPLS, MALFORMED, "mpls_short")                                                     \
+	X(SHORT_ARP, MALFORMED, "arp_short")                                                       \
+	X(SHORT_IPV4, MALFORMED, "ipv4_short")                                                     \
+	X(SHORT_IPV6, MALFORMED, "ipv6_short")                                                     \
+	X(SHORT_IPV6_EXT, MALFORMED, "ipv6_ext_short")                                             \
+	X(SHORT_TCP, MALFORMED, "tcp_short")                                                       \
+	X(SHORT_UDP, MALFORMED, "udp_short")                                                       \
+	X(SHORT_ICMP, MALFORMED, "icmp_short")                                                     \
+	X(SHORT_ICMPV6, MALFORMED, "icmpv6_short")                                                 \
+	X(SHORT_VXLAN, MALFORMED, "vxlan_short")                                                   \
+	X(SHORT_GENEVE, MALFORMED, "geneve_short")                                                 \
 	X(LINK_FAMILY, MALFORMED, "link_unknown_family")                                          \
 	X(VLAN_TOO_DEEP, MALFORMED, "vlan_too_many_tags")                                          \
 	X(MPLS_TOO_DEEP, MALFORMED, "mpls_too_many_labels")                                        \
@@ -75,7 +95,7 @@ enum vx_status { VX_STATUS_OK = 0, VX_STATUS_TRUNCATED, VX_STATUS_MALFORMED };
 	X(IPV4_TOTAL_LEN, MALFORMED, "ipv4_bad_total_length")                                      \
 	X(IPV6_VERSION, MALFORMED, "ipv6_bad_version")                                             \
 	X(IPV6_PAYLOAD_LEN, MALFORMED, "ipv6_bad_payload_length")                                  \
-	X(IPV6_EXT_CHAIN, MALFORMED, "ipv6_bad_ext_chain")                                         \
+	X(IPV6_EXT_CHAIN, MALFORMED, "ipv6_ext_chain_too_long")                                    \
 	X(TCP_HDR_LEN, MALFORMED, "tcp_bad_header_length")                                         \
 	X(UDP_LEN, MALFORMED, "udp_bad_length")                                                    \
 	X(VXLAN_NO_VNI, MALFORMED, "vxlan_i_flag_clear")                                           \
@@ -152,6 +172,7 @@ struct vx_packet {
 	/* Innermost network and transport layer (valid when has_l3 / has_l4). */
 	bool has_l3;
 	bool has_l4;         /* transport header complete and decoded */
+	bool has_ports;      /* key.sport/dport read from a TCP or UDP header */
 	bool is_fragment;    /* IPv4 MF/offset or IPv6 fragment header */
 	bool first_fragment; /* offset 0: carries the transport header */
 	uint32_t l3_off;

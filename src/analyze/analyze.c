@@ -1,0 +1,266 @@
+/* The analyzer pipeline: source batches → decode → stages. */
+#include "vxtap/analyze.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vxtap/dump.h"
+#include "vxtap/out.h"
+#include "vxtap/pcapwriter.h"
+
+#define BATCH 64
+
+struct vx_analyzer {
+	struct vx_analyze_config cfg;
+	int nanosecond;
+	struct vx_out out;
+	struct vx_http *http;
+	struct vx_pcap_writer *writer;
+	struct vx_analyze_stats stats;
+	uint64_t frame_no;
+	struct vx_packet pkt;
+};
+
+void vx_analyze_config_default(struct vx_analyze_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	vx_decode_config_default(&cfg->decode);
+	vx_http_config_default(&cfg->http_cfg);
+	cfg->out_fd = 1;
+}
+
+static void on_http(void *ctx, const struct vx_http_message *m)
+{
+	struct vx_analyzer *a = ctx;
+
+	if (a->cfg.json)
+		vx_http_log_json(&a->out, m, a->nanosecond);
+	else
+		vx_http_log_text(&a->out, m, a->nanosecond);
+}
+
+struct vx_analyzer *vx_analyzer_create(const struct vx_analyze_config *cfg, int nanosecond,
+				       char *err, size_t errlen)
+{
+	struct vx_analyzer *a = calloc(1, sizeof(*a));
+
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->cfg = *cfg;
+	a->nanosecond = nanosecond;
+	if (vx_out_init(&a->out, cfg->out_fd, 1 << 20) < 0) {
+		snprintf(err, errlen, "out of memory");
+		free(a);
+		return NULL;
+	}
+	if (cfg->http) {
+		a->http = vx_http_create(&cfg->http_cfg, on_http, a);
+		if (!a->http) {
+			snprintf(err, errlen, "cannot allocate the HTTP connection table (%u connections)",
+				 cfg->http_cfg.max_connections);
+			vx_analyzer_destroy(a);
+			return NULL;
+		}
+	}
+	if (cfg->write_path) {
+		struct vx_pcap_writer_config wc = {
+			.path = cfg->write_path,
+			.snaplen = 262144,
+			.nanosecond = nanosecond,
+			.rotate_bytes = cfg->rotate_bytes,
+			.rotate_seconds = cfg->rotate_seconds,
+		};
+		a->writer = vx_pcap_writer_open(&wc, err, errlen);
+		if (!a->writer) {
+			vx_analyzer_destroy(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+void vx_analyzer_frames(struct vx_analyzer *a, enum vx_link link, const struct vx_frame *frames,
+			int n)
+{
+	struct vx_packet *p = &a->pkt;
+
+	for (int i = 0; i < n; i++) {
+		const struct vx_frame *f = &frames[i];
+
+		vx_decode(&a->cfg.decode, link, f->data, f->caplen, f->wirelen, p);
+		p->ts = f->ts;
+		vx_decode_stats_add(&a->stats.decode, p);
+		a->frame_no++;
+		if (a->cfg.vxlan_only && p->vni == VX_VNI_NONE) {
+			a->stats.skipped_not_vxlan++;
+			continue;
+		}
+		if (a->cfg.dump == VX_DUMP_BRIEF)
+			vx_dump_brief(&a->out, a->frame_no, p, a->nanosecond);
+		else if (a->cfg.dump == VX_DUMP_LAYERS)
+			vx_dump_layers(&a->out, a->frame_no, p, a->nanosecond);
+		if (a->http)
+			vx_http_packet(a->http, p);
+		if (a->writer) {
+			if (p->inner_link != VX_LINK_ETHERNET) {
+				a->stats.write_not_ethernet++;
+			} else {
+				uint32_t off = p->inner_off;
+				vx_pcap_writer_write(a->writer, &p->ts, p->data + off, p->caplen - off,
+						     p->wirelen > off ? p->wirelen - off : 0);
+			}
+		}
+	}
+}
+
+static double now_sec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int vx_analyzer_run(struct vx_analyzer *a, struct vx_source *src, volatile sig_atomic_t *stop,
+		    volatile sig_atomic_t *report, int summary_fd)
+{
+	struct vx_frame frames[BATCH];
+	enum vx_link link = vx_source_link(src);
+	int is_file = vx_source_kind(src) == VX_SOURCE_FILE;
+	double deadline = a->cfg.duration_sec ? now_sec() + a->cfg.duration_sec : 0;
+
+	while (!*stop) {
+		int max = BATCH;
+		if (a->cfg.max_frames) {
+			uint64_t left = a->cfg.max_frames - a->stats.decode.packets;
+			if (left == 0)
+				break;
+			if (left < (uint64_t)max)
+				max = (int)left;
+		}
+		int n = vx_source_next(src, frames, max, 200);
+		if (n > 0) {
+			vx_analyzer_frames(a, link, frames, n);
+			/* Live sources: a person is watching, so lines go out per batch. */
+			if (!is_file)
+				vx_out_flush(&a->out);
+		} else if (n == VX_SOURCE_EOF) {
+			break;
+		} else if (n == VX_SOURCE_TIMEOUT) {
+			vx_out_flush(&a->out);
+		} else {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (*report) {
+			*report = 0;
+			vx_out_flush(&a->out);
+			vx_analyzer_summary(a, src, summary_fd);
+		}
+		if (deadline && now_sec() >= deadline)
+			break;
+	}
+	return 0;
+}
+
+int vx_analyzer_flush(struct vx_analyzer *a)
+{
+	int rc = 0;
+
+	if (a->writer && vx_pcap_writer_flush(a->writer) < 0)
+		rc = -1;
+	if (vx_out_flush(&a->out) < 0 || a->out.write_errors)
+		rc = -1;
+	return rc;
+}
+
+void vx_analyzer_stats(const struct vx_analyzer *a, struct vx_analyze_stats *out)
+{
+	*out = a->stats;
+}
+
+static void line(struct vx_out *o, const char *name, uint64_t v)
+{
+	vx_out_str(o, name);
+	vx_out_char(o, ' ');
+	vx_out_u64(o, v);
+	vx_out_char(o, '\n');
+}
+
+static void reasons(struct vx_out *o, const struct vx_decode_stats *d, enum vx_status status)
+{
+	for (int r = 1; r < VX_REASON_COUNT; r++) {
+		if (!d->by_reason[r] || vx_reason_status((enum vx_reason)r) != status)
+			continue;
+		vx_out_str(o, status == VX_STATUS_TRUNCATED ? "truncated." : "malformed.");
+		line(o, vx_reason_name((enum vx_reason)r), d->by_reason[r]);
+	}
+}
+
+void vx_analyzer_summary(struct vx_analyzer *a, struct vx_source *src, int fd)
+{
+	struct vx_out o;
+	const struct vx_decode_stats *d = &a->stats.decode;
+
+	if (vx_out_init(&o, fd, 8192) < 0)
+		return;
+	vx_out_str(&o, "# vxtap analyze summary\n");
+	line(&o, "frames", d->packets);
+	line(&o, "bytes", d->bytes);
+	line(&o, "vxlan_frames", d->vxlan);
+	line(&o, "non_vxlan_frames", d->non_vxlan);
+	line(&o, "truncated", d->truncated);
+	reasons(&o, d, VX_STATUS_TRUNCATED);
+	line(&o, "malformed", d->malformed);
+	reasons(&o, d, VX_STATUS_MALFORMED);
+	if (a->cfg.vxlan_only)
+		line(&o, "skipped_not_vxlan", a->stats.skipped_not_vxlan);
+	if (src) {
+		struct vx_source_stats ss;
+		vx_source_stats(src, &ss);
+		line(&o, "source.bad_records", ss.bad_records);
+		if (vx_source_kind(src) != VX_SOURCE_FILE) {
+			line(&o, "source.kernel_drops", ss.kernel_drops);
+			line(&o, "source.oversize", ss.oversize);
+		}
+	}
+	if (a->http) {
+		struct vx_http_stats hs;
+		vx_http_stats(a->http, &hs);
+		line(&o, "http.requests", hs.requests);
+		line(&o, "http.responses", hs.responses);
+		line(&o, "http.connections", hs.connections);
+		line(&o, "http.gaps", hs.gaps);
+		line(&o, "http.out_of_order", hs.out_of_order);
+		line(&o, "http.overflows", hs.overflows);
+		line(&o, "http.parse_errors", hs.parse_errors);
+		line(&o, "http.evictions", hs.evictions);
+	}
+	if (a->writer) {
+		struct vx_pcap_writer_stats ws;
+		vx_pcap_writer_stats(a->writer, &ws);
+		line(&o, "pcap.frames", ws.frames);
+		line(&o, "pcap.files", ws.files);
+		line(&o, "pcap.write_errors", ws.write_errors);
+		line(&o, "pcap.not_ethernet", a->stats.write_not_ethernet);
+	}
+	line(&o, "output.write_errors", a->out.write_errors);
+	vx_out_free(&o);
+}
+
+void vx_analyzer_destroy(struct vx_analyzer *a)
+{
+	if (!a)
+		return;
+	if (a->http)
+		vx_http_destroy(a->http);
+	if (a->writer)
+		vx_pcap_writer_close(a->writer);
+	vx_out_free(&a->out);
+	free(a);
+}

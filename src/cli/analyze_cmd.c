@@ -1,0 +1,370 @@
+/* vxtap analyze: option parsing and wiring of source → analyzer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vxtap/analyze.h"
+#include "vxtap/pcapwriter.h"
+#include "vxtap/source.h"
+
+static const char analyze_usage[] =
+	"usage: vxtap analyze (-r FILE | -l ADDR:PORT | -i IFACE) [stages] [options]\n"
+	"\n"
+	"Receive mirrored traffic, decapsulate VXLAN (and Geneve around it), and run\n"
+	"the chosen stages on each inner frame. Frames that are not encapsulated go\n"
+	"through the stages as they are, unless --vxlan-only is given.\n"
+	"\n"
+	"Input (exactly one):\n"
+	"  -r, --read FILE          pcap or pcapng file (\"-\" reads standard input)\n"
+	"  -l, --listen ADDR:PORT   receive VXLAN datagrams on a UDP socket, as a mirror\n"
+	"                           target does (e.g. 0.0.0.0:4789, [::]:4789); no root\n"
+	"  -i, --interface IFACE    capture on a live interface (root or CAP_NET_RAW)\n"
+	"\n"
+	"Stages (any combination; with none, only the summary is printed):\n"
+	"      --dump               each frame: a summary line, one line per layer, hex\n"
+	"      --brief              each frame: one summary line\n"
+	"      --http               HTTP/1.x requests and responses, one line each\n"
+	"      --json               write the HTTP log as JSON lines\n"
+	"  -w, --write FILE         write the decapsulated inner frames to a pcap file\n"
+	"      --rotate SIZE|TIME   start a new --write file by size (100M, 1G) or by\n"
+	"                           capture time (60s, 5m, 1h); files are STEM.00000.pcap, ...\n"
+	"\n"
+	"Decoding:\n"
+	"      --vxlan-port PORT    UDP destination port decoded as VXLAN; repeatable, up\n"
+	"                           to 8 (default 4789)\n"
+	"      --geneve-port PORT   UDP port decoded as Geneve (default 6081, 0 = off)\n"
+	"      --max-encap N        nested encapsulations decoded, 1-16 (default 4)\n"
+	"      --vxlan-only         stages see only frames that arrived VXLAN-encapsulated\n"
+	"\n"
+	"Capture:\n"
+	"  -f, --filter EXPR        BPF filter for --interface (default \"udp port 4789\")\n"
+	"      --snaplen N          bytes kept per frame for --interface (default 262144)\n"
+	"      --rcvbuf BYTES       socket receive buffer for --listen (default 33554432)\n"
+	"\n"
+	"Limits and output:\n"
+	"  -c, --count N            stop after N frames\n"
+	"      --duration SECONDS   stop after this many seconds\n"
+	"  -o, --output FILE        where stage output goes (default standard output)\n"
+	"      --summary FILE       where the counters go on exit and on SIGUSR1\n"
+	"                           (default standard error; \"-\" standard output; \"none\")\n"
+	"      --http-connections N HTTP connection table size (default 65536)\n"
+	"  -h, --help               this text\n"
+	"\n"
+	"Exit status: 0 done, 1 a read or write failed while running, 2 bad usage or an\n"
+	"input that cannot be opened.\n";
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t report_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void on_report(int sig)
+{
+	(void)sig;
+	report_requested = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocking poll must return so the loop sees the flag. */
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_report;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int bad_value(const char *opt, const char *value, const char *allowed)
+{
+	fprintf(stderr, "vxtap analyze: %s: invalid value '%s' (allowed: %s)\n", opt, value,
+		allowed);
+	return 2;
+}
+
+/* Parse a decimal number in [min, max]; 0 on success. */
+static int parse_num(const char *opt, const char *text, uint64_t min, uint64_t max, uint64_t *out,
+		     const char *allowed)
+{
+	char *end;
+
+	errno = 0;
+	if (!*text || *text == '-' || *text == '+')
+		return bad_value(opt, text, allowed);
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return bad_value(opt, text, allowed);
+	*out = v;
+	return 0;
+}
+
+static int open_out(const char *path, int *fd)
+{
+	if (!strcmp(path, "-")) {
+		*fd = 1;
+		return 0;
+	}
+	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (*fd < 0) {
+		fprintf(stderr, "vxtap analyze: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	return 0;
+}
+
+enum {
+	OPT_DUMP = 256,
+	OPT_BRIEF,
+	OPT_HTTP,
+	OPT_JSON,
+	OPT_ROTATE,
+	OPT_VXLAN_PORT,
+	OPT_GENEVE_PORT,
+	OPT_MAX_ENCAP,
+	OPT_VXLAN_ONLY,
+	OPT_SNAPLEN,
+	OPT_RCVBUF,
+	OPT_DURATION,
+	OPT_SUMMARY,
+	OPT_HTTP_CONNS,
+};
+
+static const struct option analyze_options[] = {
+	{"read", required_argument, NULL, 'r'},
+	{"listen", required_argument, NULL, 'l'},
+	{"interface", required_argument, NULL, 'i'},
+	{"dump", no_argument, NULL, OPT_DUMP},
+	{"brief", no_argument, NULL, OPT_BRIEF},
+	{"http", no_argument, NULL, OPT_HTTP},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"write", required_argument, NULL, 'w'},
+	{"rotate", required_argument, NULL, OPT_ROTATE},
+	{"vxlan-port", required_argument, NULL, OPT_VXLAN_PORT},
+	{"geneve-port", required_argument, NULL, OPT_GENEVE_PORT},
+	{"max-encap", required_argument, NULL, OPT_MAX_ENCAP},
+	{"vxlan-only", no_argument, NULL, OPT_VXLAN_ONLY},
+	{"filter", required_argument, NULL, 'f'},
+	{"snaplen", required_argument, NULL, OPT_SNAPLEN},
+	{"rcvbuf", required_argument, NULL, OPT_RCVBUF},
+	{"count", required_argument, NULL, 'c'},
+	{"duration", required_argument, NULL, OPT_DURATION},
+	{"output", required_argument, NULL, 'o'},
+	{"summary", required_argument, NULL, OPT_SUMMARY},
+	{"http-connections", required_argument, NULL, OPT_HTTP_CONNS},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+int vx_cmd_analyze(int argc, char **argv)
+{
+	struct vx_analyze_config cfg;
+	const char *read_path = NULL, *listen_addr = NULL, *ifname = NULL;
+	const char *filter = NULL, *output = NULL, *summary = NULL;
+	uint64_t snaplen = 0, rcvbuf = 32u << 20, v;
+	int user_ports = 0, rc, opt;
+
+	vx_analyze_config_default(&cfg);
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":r:l:i:w:f:c:o:h", analyze_options, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			read_path = optarg;
+			break;
+		case 'l':
+			listen_addr = optarg;
+			break;
+		case 'i':
+			ifname = optarg;
+			break;
+		case OPT_DUMP:
+			cfg.dump = VX_DUMP_LAYERS;
+			break;
+		case OPT_BRIEF:
+			if (cfg.dump != VX_DUMP_LAYERS)
+				cfg.dump = VX_DUMP_BRIEF;
+			break;
+		case OPT_HTTP:
+			cfg.http = true;
+			break;
+		case OPT_JSON:
+			cfg.json = true;
+			break;
+		case 'w':
+			cfg.write_path = optarg;
+			break;
+		case OPT_ROTATE:
+			if (vx_parse_rotate(optarg, &cfg.rotate_bytes, &cfg.rotate_seconds) < 0)
+				return bad_value("--rotate", optarg,
+						 "a size such as 100M or 1G, or a time such as 60s, 5m, 1h");
+			break;
+		case OPT_VXLAN_PORT:
+			if ((rc = parse_num("--vxlan-port", optarg, 1, 65535, &v, "1-65535")))
+				return rc;
+			if (!user_ports)
+				cfg.decode.n_vxlan_ports = 0;
+			user_ports = 1;
+			if (cfg.decode.n_vxlan_ports == VX_MAX_VXLAN_PORTS)
+				return bad_value("--vxlan-port", optarg, "at most 8 ports");
+			cfg.decode.vxlan_ports[cfg.decode.n_vxlan_ports++] = (uint16_t)v;
+			break;
+		case OPT_GENEVE_PORT:
+			if ((rc = parse_num("--geneve-port", optarg, 0, 65535, &v, "0-65535")))
+				return rc;
+			cfg.decode.geneve_port = (uint16_t)v;
+			break;
+		case OPT_MAX_ENCAP:
+			if ((rc = parse_num("--max-encap", optarg, 1, 16, &v, "1-16")))
+				return rc;
+			cfg.decode.max_encap_depth = (uint8_t)v;
+			break;
+		case OPT_VXLAN_ONLY:
+			cfg.vxlan_only = true;
+			break;
+		case 'f':
+			filter = optarg;
+			break;
+		case OPT_SNAPLEN:
+			if ((rc = parse_num("--snaplen", optarg, 64, 262144, &snaplen, "64-262144")))
+				return rc;
+			break;
+		case OPT_RCVBUF:
+			if ((rc = parse_num("--rcvbuf", optarg, 4096, 1u << 30, &rcvbuf,
+					    "4096-1073741824")))
+				return rc;
+			break;
+		case 'c':
+			if ((rc = parse_num("--count", optarg, 1, UINT64_MAX, &cfg.max_frames,
+					    "a positive number")))
+				return rc;
+			break;
+		case OPT_DURATION:
+			if ((rc = parse_num("--duration", optarg, 1, 315360000, &v,
+					    "1-315360000 seconds")))
+				return rc;
+			cfg.duration_sec = (uint32_t)v;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_SUMMARY:
+			summary = optarg;
+			break;
+		case OPT_HTTP_CONNS:
+			if ((rc = parse_num("--http-connections", optarg, 16, 1u << 24, &v,
+					    "16-16777216")))
+				return rc;
+			cfg.http_cfg.max_connections = (uint32_t)v;
+			break;
+		case 'h':
+			fputs(analyze_usage, stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "vxtap analyze: %s needs a value (see vxtap analyze --help)\n",
+				argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "vxtap analyze: unknown option '%s' (see vxtap analyze --help)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vxtap analyze: unexpected argument '%s' (see vxtap analyze --help)\n",
+			argv[optind]);
+		return 2;
+	}
+	if (!!read_path + !!listen_addr + !!ifname != 1) {
+		fputs("vxtap analyze: give exactly one input: --read FILE, --listen ADDR:PORT or "
+		      "--interface IFACE\n",
+		      stderr);
+		return 2;
+	}
+	if (cfg.json && !cfg.http) {
+		fputs("vxtap analyze: --json formats the HTTP log; add --http\n", stderr);
+		return 2;
+	}
+	if ((cfg.rotate_bytes || cfg.rotate_seconds) && !cfg.write_path) {
+		fputs("vxtap analyze: --rotate applies to --write; add --write FILE\n", stderr);
+		return 2;
+	}
+	if (filter && !ifname) {
+		fputs("vxtap analyze: --filter applies to --interface\n", stderr);
+		return 2;
+	}
+
+	char err[512] = "";
+	struct vx_source *src;
+	if (read_path)
+		src = vx_source_open_file(read_path, err, sizeof(err));
+	else if (listen_addr)
+		src = vx_source_open_udp(listen_addr, (int)rcvbuf, err, sizeof(err));
+	else
+		src = vx_source_open_live(ifname, filter, (int)snaplen, err, sizeof(err));
+	if (!src) {
+		fprintf(stderr, "vxtap analyze: %s\n", err);
+		return 2;
+	}
+
+	int out_fd = 1, summary_fd = 2, summary_on = 1;
+	if (output && (rc = open_out(output, &out_fd))) {
+		vx_source_close(src);
+		return rc;
+	}
+	if (summary) {
+		if (!strcmp(summary, "none")) {
+			summary_on = 0;
+		} else if ((rc = open_out(summary, &summary_fd))) {
+			vx_source_close(src);
+			return rc;
+		}
+	}
+	cfg.out_fd = out_fd;
+
+	struct vx_analyzer *a = vx_analyzer_create(&cfg, vx_source_nanosecond(src), err, sizeof(err));
+	if (!a) {
+		fprintf(stderr, "vxtap analyze: %s\n", err);
+		vx_source_close(src);
+		return 2;
+	}
+	install_signals();
+	rc = 0;
+	if (vx_analyzer_run(a, src, &stop_requested, &report_requested, summary_fd) < 0) {
+		fprintf(stderr, "vxtap analyze: %s\n", vx_source_error(src));
+		rc = 1;
+	}
+	if (vx_analyzer_flush(a) < 0) {
+		fputs("vxtap analyze: some output could not be written (see output.write_errors)\n",
+		      stderr);
+		rc = 1;
+	}
+	if (summary_on)
+		vx_analyzer_summary(a, src, summary_fd);
+	vx_analyzer_destroy(a);
+	/* A file that ended in a damaged record was read up to that point:
+	 * say so, but it is not a failure of the run. */
+	if (read_path && vx_source_error(src) && *vx_source_error(src) && rc == 0)
+		fprintf(stderr, "vxtap analyze: warning: %s\n", vx_source_error(src));
+	vx_source_close(src);
+	if (out_fd > 2)
+		close(out_fd);
+	if (summary_fd > 2)
+		close(summary_fd);
+	return rc;
+}

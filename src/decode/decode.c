@@ -1,0 +1,170 @@
+/* The decode driver: link-layer entry points, layer bookkeeping, reasons. */
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+static const char *const reason_names[VX_REASON_COUNT] = {
+#define VX_REASON_NAME(name, status, text) [VX_REASON_##name] = text,
+	VX_REASONS(VX_REASON_NAME)
+#undef VX_REASON_NAME
+};
+
+static const uint8_t reason_status[VX_REASON_COUNT] = {
+#define VX_REASON_STATUS(name, status, text) [VX_REASON_##name] = VX_STATUS_##status,
+	VX_REASONS(VX_REASON_STATUS)
+#undef VX_REASON_STATUS
+};
+
+static const char *const layer_names[VX_LAYER_KIND_COUNT] = {
+	[VX_LAYER_NULL] = "null",   [VX_LAYER_SLL] = "sll",
+	[VX_LAYER_ETH] = "eth",     [VX_LAYER_VLAN] = "vlan",
+	[VX_LAYER_MPLS] = "mpls",   [VX_LAYER_ARP] = "arp",
+	[VX_LAYER_IPV4] = "ipv4",   [VX_LAYER_IPV6] = "ipv6",
+	[VX_LAYER_IPV6_EXT] = "ipv6-ext", [VX_LAYER_IPV6_FRAG] = "ipv6-frag",
+	[VX_LAYER_TCP] = "tcp",     [VX_LAYER_UDP] = "udp",
+	[VX_LAYER_ICMP] = "icmp",   [VX_LAYER_ICMPV6] = "icmpv6",
+	[VX_LAYER_VXLAN] = "vxlan", [VX_LAYER_GENEVE] = "geneve",
+	[VX_LAYER_PAYLOAD] = "payload",
+};
+
+const char *vx_reason_name(enum vx_reason r)
+{
+	return (unsigned)r < VX_REASON_COUNT ? reason_names[r] : "unknown";
+}
+
+enum vx_status vx_reason_status(enum vx_reason r)
+{
+	return (unsigned)r < VX_REASON_COUNT ? (enum vx_status)reason_status[r] : VX_STATUS_MALFORMED;
+}
+
+const char *vx_layer_name(enum vx_layer_kind k)
+{
+	return (unsigned)k < VX_LAYER_KIND_COUNT ? layer_names[k] : "unknown";
+}
+
+void vx_decode_config_default(struct vx_decode_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->vxlan_ports[0] = 4789;
+	cfg->n_vxlan_ports = 1;
+	cfg->geneve_port = 6081;
+	cfg->max_encap_depth = 4;
+}
+
+void vx_dec_fail(struct vx_dstate *st, enum vx_reason r)
+{
+	st->p->reason = (uint8_t)r;
+	st->p->status = reason_status[r];
+}
+
+int vx_dec_layer(struct vx_dstate *st, enum vx_layer_kind kind, uint32_t off, uint32_t len)
+{
+	struct vx_packet *p = st->p;
+
+	if (p->nlayers == VX_MAX_LAYERS) {
+		vx_dec_fail(st, VX_REASON_LAYERS_TOO_MANY);
+		return 0;
+	}
+	struct vx_layer *l = &p->layers[p->nlayers++];
+	l->kind = (uint8_t)kind;
+	l->inner = st->depth;
+	l->len = len > 0xffff ? 0xffff : (uint16_t)len;
+	l->off = off;
+	return 1;
+}
+
+void vx_dec_payload(struct vx_dstate *st, uint32_t off)
+{
+	if (st->lim > off)
+		vx_dec_layer(st, VX_LAYER_PAYLOAD, off, st->lim - off);
+}
+
+int vx_dec_enter(struct vx_dstate *st, uint32_t off, uint32_t end)
+{
+	struct vx_packet *p = st->p;
+
+	if (st->depth >= st->cfg->max_encap_depth) {
+		vx_dec_fail(st, VX_REASON_ENCAP_TOO_DEEP);
+		return 0;
+	}
+	st->depth++;
+	p->encap_depth = st->depth;
+	p->inner_off = off;
+	/* The inner frame replaces whatever outer flow was found. */
+	p->has_l3 = p->has_l4 = p->has_ports = p->is_fragment = p->first_fragment = false;
+	memset(&p->key, 0, sizeof(p->key));
+	p->tcp_flags = 0;
+	st->wlim = end;
+	if (st->lim > end)
+		st->lim = end;
+	st->vlan_tags = 0;
+	return 1;
+}
+
+enum vx_status vx_decode(const struct vx_decode_config *cfg, enum vx_link link,
+			 const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+			 struct vx_packet *p)
+{
+	struct vx_dstate st = {
+		.cfg = cfg,
+		.p = p,
+		.d = data,
+		.lim = caplen,
+		.wlim = wirelen > caplen ? wirelen : caplen,
+	};
+
+	/* Only the scalar fields; layers[] is valid up to nlayers. */
+	p->data = data;
+	p->caplen = caplen;
+	p->wirelen = wirelen;
+	p->status = VX_STATUS_OK;
+	p->reason = VX_REASON_NONE;
+	p->nlayers = 0;
+	p->encap_depth = 0;
+	p->vni = VX_VNI_NONE;
+	p->inner_off = 0;
+	p->inner_link = (uint8_t)link;
+	p->has_l3 = p->has_l4 = p->has_ports = p->is_fragment = p->first_fragment = false;
+	p->l3_off = p->l4_off = p->payload_off = 0;
+	p->payload_caplen = p->payload_wirelen = 0;
+	memset(&p->key, 0, sizeof(p->key));
+	p->ip_len = 0;
+	p->ttl = 0;
+	p->tcp_flags = 0;
+	p->tcp_seq = p->tcp_ack = 0;
+	p->tcp_window = 0;
+	p->icmp_type = p->icmp_code = 0;
+
+	switch (link) {
+	case VX_LINK_ETHERNET:
+		vx_dec_ethernet(&st, 0);
+		break;
+	case VX_LINK_NULL:
+		vx_dec_null(&st, 0);
+		break;
+	case VX_LINK_RAW:
+		vx_dec_raw_ip(&st, 0);
+		break;
+	case VX_LINK_SLL:
+		vx_dec_sll(&st, 0);
+		break;
+	case VX_LINK_VXLAN:
+		vx_dec_vxlan(&st, 0);
+		break;
+	}
+	return (enum vx_status)p->status;
+}
+
+size_t vx_addr_format(char *buf, size_t size, const uint8_t *addr, int family)
+{
+	if (family == 4) {
+		int n = snprintf(buf, size, "%u.%u.%u.%u", addr[0], addr[1], addr[2], addr[3]);
+		return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+	}
+	if (family == 6 && inet_ntop(AF_INET6, addr, buf, (socklen_t)size))
+		return strlen(buf);
+	if (size)
+		buf[0] = 0;
+	return 0;
+}
