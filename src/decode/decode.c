@@ -99,6 +99,7 @@ int vx_dec_enter(struct vx_dstate *st, uint32_t off, uint32_t end)
 	if (st->lim > end)
 		st->lim = end;
 	st->vlan_tags = 0;
+	st->cut_ok = 1;
 	return 1;
 }
 

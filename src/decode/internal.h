@@ -17,6 +17,10 @@ struct vx_dstate {
 	uint32_t wlim; /* where the current layer ends according to the wire and enclosing lengths */
 	uint8_t depth; /* encapsulations crossed so far */
 	uint8_t vlan_tags;
+	/* Inside a tunnel, until an inner IP header states its length, a frame
+	 * that ends early was cut by the sender (a mirror session's packet
+	 * length), not malformed. */
+	uint8_t cut_ok;
 };
 
 static inline uint16_t vx_be16(const uint8_t *b)
@@ -41,7 +45,7 @@ static inline int vx_dec_need(struct vx_dstate *st, uint32_t off, uint32_t n, en
 
 	if (want <= st->lim)
 		return 1;
-	vx_dec_fail(st, want <= st->wlim ? trunc : shortr);
+	vx_dec_fail(st, want <= st->wlim || st->cut_ok ? trunc : shortr);
 	return 0;
 }
 

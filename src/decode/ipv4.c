@@ -28,7 +28,7 @@ void vx_dec_ipv4(struct vx_dstate *st, uint32_t off)
 		vx_dec_fail(st, VX_REASON_IPV4_TOTAL_LEN);
 		return;
 	} else if (total > wire_room) {
-		if (st->depth == 0) {
+		if (!st->cut_ok) {
 			vx_dec_fail(st, VX_REASON_IPV4_TOTAL_LEN);
 			return;
 		}
@@ -43,6 +43,7 @@ void vx_dec_ipv4(struct vx_dstate *st, uint32_t off)
 
 	/* The IP payload ends where the total length says; Ethernet padding after it is not payload. */
 	st->wlim = off + total;
+	st->cut_ok = 0;
 	if (st->lim > st->wlim)
 		st->lim = st->wlim;
 

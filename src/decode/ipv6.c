@@ -23,7 +23,7 @@ void vx_dec_ipv6(struct vx_dstate *st, uint32_t off)
 		 * gives the length; the frame is what we can trust here. */
 		plen = wire_room;
 	} else if (plen > wire_room) {
-		if (st->depth == 0) {
+		if (!st->cut_ok) {
 			vx_dec_fail(st, VX_REASON_IPV6_PAYLOAD_LEN);
 			return;
 		}
@@ -32,6 +32,7 @@ void vx_dec_ipv6(struct vx_dstate *st, uint32_t off)
 	if (!vx_dec_layer(st, VX_LAYER_IPV6, off, 40))
 		return;
 	st->wlim = off + 40 + plen;
+	st->cut_ok = 0;
 	if (st->lim > st->wlim)
 		st->lim = st->wlim;
 
