@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# CLI behaviour: unreadable or non-pcap inputs and bad options give a
+# one-line error that names the culprit, and exit status 2.
+set -uo pipefail
+
+vxtap=${1:?usage: cli_errors.sh PATH_TO_VXTAP}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0
+fail=0
+
+# expect NAME STATUS PATTERN -- ARGS...: exit status and a one-line stderr matching PATTERN.
+expect() {
+	local name=$1 status=$2 pattern=$3
+	shift 4
+	"$vxtap" "$@" >"$work/out" 2>"$work/err"
+	local rc=$?
+	local lines
+	lines=$(wc -l <"$work/err")
+	if [[ $rc -ne $status ]]; then
+		echo "FAIL $name: exit $rc, expected $status; stderr: $(cat "$work/err")"
+		fail=$((fail + 1))
+	elif [[ $status -ne 0 && $lines -ne 1 ]]; then
+		echo "FAIL $name: expected a one-line error, got $lines lines:"
+		cat "$work/err"
+		fail=$((fail + 1))
+	elif ! grep -qE -- "$pattern" "$work/err" "$work/out"; then
+		echo "FAIL $name: output does not match /$pattern/:"
+		cat "$work/err" "$work/out"
+		fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+
+echo "just some text, not a capture" >"$work/notes.txt"
+: >"$work/empty.pcap"
+mkdir "$work/adir"
+head -c 24 "$(dirname "$0")/../data/pcaps/zeek-http-get.pcap" >"$work/header-only.pcap"
+
+expect missing-file 2 "nosuch\.pcap: No such file or directory" -- analyze --read "$work/nosuch.pcap"
+expect text-file 2 "notes\.txt: .*(not a pcap|unknown file format)" -- analyze --read "$work/notes.txt"
+expect empty-file 2 "empty\.pcap: " -- analyze --read "$work/empty.pcap"
+expect directory 2 "adir: " -- analyze --read "$work/adir"
+expect header-only 0 "^frames 0$" -- analyze --read "$work/header-only.pcap" --summary -
+expect no-input 2 "give exactly one input" -- analyze --dump
+expect two-inputs 2 "give exactly one input" -- analyze --read a --listen :4789
+expect bad-count 2 "--count: invalid value 'ten' \(allowed: a positive number\)" -- analyze --read x --count ten
+expect bad-port 2 "--vxlan-port: invalid value '70000' \(allowed: 1-65535\)" -- analyze --read x --vxlan-port 70000
+expect bad-rotate 2 "--rotate: invalid value '10X'" -- analyze --read x --write y --rotate 10X
+expect json-needs-http 2 "--json formats the HTTP log" -- analyze --read x --json
+expect unknown-option 2 "unknown option '--bogus'" -- analyze --bogus
+expect missing-value 2 "--read needs a value" -- analyze --read
+expect bad-listen 2 "listen" -- analyze --listen nonsense
+expect unknown-command 2 "unknown command 'frobnicate'" -- frobnicate
+expect help 0 "usage: vxtap analyze" -- analyze --help
+expect top-help 0 "usage: vxtap <command>" -- --help
+
+echo "cli: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]
