@@ -45,6 +45,14 @@ struct vx_source *vx_source_open_file(const char *path, char *err, size_t errlen
  * receive buffer is raised to rcvbuf bytes when nonzero. Frames handed out
  * start at the VXLAN header (link type VX_LINK_VXLAN). */
 struct vx_source *vx_source_open_udp(const char *listen, int rcvbuf, char *err, size_t errlen);
+/* As vx_source_open_udp() with receive slots of slot_size bytes (0 or more
+ * than 65536 means 65536, the default). Smaller slots exist for tests of the
+ * oversize counter: a datagram longer than a slot is handed out cut to it. */
+struct vx_source *vx_source_open_udp_slots(const char *listen, int rcvbuf, uint32_t slot_size,
+					   char *err, size_t errlen);
+/* The UDP port a UDP source is bound to (useful after listening on port 0);
+ * -1 for other sources. */
+int vx_source_udp_port(const struct vx_source *s);
 
 /* Capture on a live interface with libpcap; bpf is a filter expression
  * (NULL for the default "udp port 4789"), snaplen 0 means 262144. */
@@ -54,7 +62,9 @@ struct vx_source *vx_source_open_live(const char *ifname, const char *bpf, int s
 /* Fill up to max frames. Returns the number filled (> 0), VX_SOURCE_EOF when
  * a file is done, VX_SOURCE_ERROR on a read error (message in
  * vx_source_error()), or VX_SOURCE_TIMEOUT when a socket or interface had
- * nothing within timeout_ms (kept apart from EOF on purpose). */
+ * nothing within timeout_ms (kept apart from EOF on purpose). A negative
+ * timeout_ms waits without limit, 0 does not wait; a signal that interrupts
+ * the wait also gives VX_SOURCE_TIMEOUT. Files ignore timeout_ms. */
 #define VX_SOURCE_TIMEOUT (-2)
 int vx_source_next(struct vx_source *s, struct vx_frame *frames, int max, int timeout_ms);
 
@@ -62,6 +72,8 @@ enum vx_link vx_source_link(const struct vx_source *s);
 enum vx_source_kind vx_source_kind(const struct vx_source *s);
 /* True when timestamps carry nanoseconds (pcapng/pcap-ns files). */
 int vx_source_nanosecond(const struct vx_source *s);
+/* The last error, or the warning left at EOF (e.g. a record cut by the end of
+ * the file); "" when there is none. */
 const char *vx_source_error(const struct vx_source *s);
 void vx_source_stats(struct vx_source *s, struct vx_source_stats *out);
 void vx_source_close(struct vx_source *s);

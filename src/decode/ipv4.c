@@ -28,13 +28,13 @@ void vx_dec_ipv4(struct vx_dstate *st, uint32_t off)
 		vx_dec_fail(st, VX_REASON_IPV4_TOTAL_LEN);
 		return;
 	} else if (total > wire_room) {
-		if (!st->cut_ok) {
-			vx_dec_fail(st, VX_REASON_IPV4_TOTAL_LEN);
-			return;
-		}
-		/* Inside a tunnel the inner frame was cut (a mirror session's
-		 * packet length): keep decoding what is there. */
-		vx_dec_fail(st, VX_REASON_INNER_CUT);
+		/* Inside a tunnel the inner frame was cut by the sender (a mirror
+		 * session's packet length): truncated. Outside, the frame is
+		 * shorter than its header claims: malformed. Either way the
+		 * bytes that are there still decode, as tcpdump does. */
+		vx_dec_fail(st, st->cut_ok ? VX_REASON_INNER_CUT : VX_REASON_IPV4_TOTAL_LEN);
+		if (!st->cut_ok)
+			total = wire_room;
 	}
 	if (!vx_dec_need(st, off, hlen, VX_REASON_TRUNC_IPV4, VX_REASON_IPV4_HDR_LEN))
 		return;

@@ -23,11 +23,11 @@ void vx_dec_ipv6(struct vx_dstate *st, uint32_t off)
 		 * gives the length; the frame is what we can trust here. */
 		plen = wire_room;
 	} else if (plen > wire_room) {
-		if (!st->cut_ok) {
-			vx_dec_fail(st, VX_REASON_IPV6_PAYLOAD_LEN);
-			return;
-		}
-		vx_dec_fail(st, VX_REASON_INNER_CUT);
+		/* As for IPv4: truncated inside a tunnel, malformed outside;
+		 * decode what is there. */
+		vx_dec_fail(st, st->cut_ok ? VX_REASON_INNER_CUT : VX_REASON_IPV6_PAYLOAD_LEN);
+		if (!st->cut_ok)
+			plen = wire_room;
 	}
 	if (!vx_dec_layer(st, VX_LAYER_IPV6, off, 40))
 		return;

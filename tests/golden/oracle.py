@@ -26,12 +26,16 @@ KNOWN = {
         "outer IPv4 total length and UDP length are 0 (BIG TCP); tshark calls the UDP "
         "length malformed and does not decode the VXLAN, vxtap (like tcpdump) takes the "
         "length from the frame and decapsulates",
+    ("tcpdump-nsh-over-vxlan-gpe.pcap", None):
+        "VXLAN-GPE on UDP 4790 is a different protocol from VXLAN; tshark decodes it, vxtap "
+        "deliberately does not (the golden case vxlan-gpe-not-vxlan pins that)",
 }
 
 FIELDS = ["frame.number", "frame.protocols", "vxlan.vni", "ip.src", "ip.dst", "ipv6.src",
           "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport"]
 
-BRIEF = re.compile(r"^#(\d+) \S+ vni=(\S+) (\S+) (\S+) > (\S+) len=")
+BRIEF = re.compile(r"^#(\d+) \S+ vni=(\S+) (.*?) len=\d+ cap=\d+ (\S+)$")
+IP_PART = re.compile(r"^(\S+) (\S+) > (\S+)(?: frag=\S+)?$")
 
 
 def split_endpoint(text):
@@ -54,11 +58,15 @@ def vxtap_frames(vxtap, capture, options):
         m = BRIEF.match(line)
         if not m:
             continue
-        num, vni, proto, src, dst = m.groups()
-        s, sp = split_endpoint(src)
-        d, dp = split_endpoint(dst)
-        frames[int(num)] = {"vni": None if vni == "-" else int(vni), "proto": proto,
-                            "src": s, "dst": d, "sport": sp, "dport": dp}
+        num, vni, what, status = m.groups()
+        frame = {"vni": None if vni == "-" else int(vni), "status": status, "proto": what,
+                 "src": None, "dst": None, "sport": None, "dport": None}
+        ip = IP_PART.match(what)
+        if ip:
+            frame["proto"] = ip.group(1)
+            frame["src"], frame["sport"] = split_endpoint(ip.group(2))
+            frame["dst"], frame["dport"] = split_endpoint(ip.group(3))
+        frames[int(num)] = frame
     return frames
 
 
@@ -85,10 +93,14 @@ def tshark_frames(capture, options):
 
 def innermost_ip(row):
     """tshark lists every IP header of a frame in order; the innermost one is
-    the last header of whichever family came last in frame.protocols."""
+    the last header of whichever family came last in frame.protocols, and it
+    counts only if it sits inside the innermost tunnel (an ARP frame inside
+    VXLAN has no inner IP, whatever the outer headers were)."""
     protos = row["frame.protocols"].split(":")
+    tunnels = [i for i, p in enumerate(protos) if p in ("vxlan", "geneve")]
+    start = tunnels[-1] if tunnels else 0
     fam = None
-    for p in protos:
+    for p in protos[start:]:
         if p in ("ip", "ipv6"):
             fam = p
     if fam is None:
@@ -116,7 +128,12 @@ def compare(capture, ours, theirs):
         if t_vni != o["vni"]:
             problems.append(f"frame {num}: vni tshark={t_vni} vxtap={o['vni']}")
         src, dst = innermost_ip(t)
-        if src and not quoted and (src, dst) != (o["src"], o["dst"]):
+        if src is None and o["src"] is not None:
+            problems.append(f"frame {num}: tshark finds no inner IP, vxtap has {o['src']}")
+        # A header cut before the destination address: tshark shows the
+        # source alone, vxtap reports the header as incomplete.
+        partial = src and not dst and o["status"] != "ok"
+        if src and not quoted and not partial and (src, dst) != (o["src"], o["dst"]):
             problems.append(f"frame {num}: addresses tshark={src}>{dst} vxtap={o['src']}>{o['dst']}")
         if o["proto"] in ("tcp", "udp") and o["sport"] is not None and not quoted:
             tp = (last(t[o["proto"] + ".srcport"]), last(t[o["proto"] + ".dstport"]))
@@ -129,10 +146,11 @@ def compare(capture, ours, theirs):
 def main():
     vxtap = sys.argv[1]
     captures = sorted(p.name for p in PCAPS.iterdir() if p.suffix in (".pcap", ".pcapng"))
-    total = failed = 0
+    total = failed = skipped = 0
     for capture in captures:
         if (capture, None) in KNOWN:
             print(f"skip {capture}: {KNOWN[(capture, None)]}")
+            skipped += 1
             continue
         vopts, topts = CAPTURES.get(capture, ([], []))
         ours = vxtap_frames(vxtap, capture, vopts)
@@ -146,7 +164,8 @@ def main():
                 print("   ", p)
         else:
             print(f"ok   {capture}: {n} frames agree")
-    print(f"oracle: {len(captures) - failed} passed, {failed} failed ({total} frames compared)")
+    print(f"oracle: {len(captures) - failed - skipped} passed, {failed} failed, {skipped} skipped"
+          f" ({total} frames compared)")
     return 1 if failed else 0
 
 

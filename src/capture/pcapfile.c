@@ -1,0 +1,489 @@
+/* pcapfile — the file source.
+ *
+ * Classic pcap files (microsecond or nanosecond magic, either byte order) are
+ * mapped and read in place: a frame points into the mapping, so a batch costs
+ * no copy and no system call. Records are checked the way libpcap 1.10 checks
+ * them (sf-pcap.c, pcap_next_packet), so both readers hand out the same frames.
+ * Everything else (pcapng, the rarer pcap variants, pipes and stdin, or a file
+ * that cannot be mapped) goes through libpcap; libpcap reuses one buffer per
+ * packet, so the frames of a batch are copied into an arena allocated at open.
+ *
+ * A record cut by the end of the file ends the input: it is counted in
+ * bad_records, a warning is left in vx_source_error() and the source reports
+ * EOF, not an error (a capture that was still being written is common).
+ */
+#include "source_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC_USEC      0xa1b2c3d4u
+#define MAGIC_NSEC      0xa1b23c4du
+#define MAGIC_KUZNETZOV 0xa1b2cd34u
+#define MAGIC_PCAPNG    0x0a0d0d0au
+#define FILE_HDR_LEN    24
+#define REC_HDR_LEN     16
+#define MAX_CAPLEN      262144u /* libpcap's max_snaplen_for_dlt() for our link types */
+#define ARENA_SIZE      (4u << 20)
+
+enum file_state { ST_READING, ST_EOF, ST_ERROR };
+
+/* How caplen and len are ordered in records (pcap 2.3 swapped them). */
+enum len_order { LEN_NORMAL, LEN_SWAPPED, LEN_MAYBE_SWAPPED };
+
+struct file_source {
+	struct vx_source base;
+	char name[4096];
+	enum file_state state;
+	uint64_t recno; /* records read so far */
+
+	/* Mapped classic pcap. */
+	const uint8_t *map;
+	size_t map_len;
+	size_t off;
+	int swapped;
+	enum len_order len_order;
+	uint32_t snapshot;
+	uint32_t frac_scale; /* 1000 for microsecond files, 1 for nanosecond */
+
+	/* libpcap. */
+	pcap_t *pcap;
+	struct vx_arena arena;
+	int pending; /* a packet read by pcap_next_ex that did not fit the last batch */
+	struct pcap_pkthdr pend_hdr;
+	const u_char *pend_data;
+};
+
+static inline uint32_t bswap32(uint32_t v)
+{
+	return __builtin_bswap32(v);
+}
+
+static uint32_t rd32(const uint8_t *p, int swapped)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return swapped ? bswap32(v) : v;
+}
+
+static uint16_t rd16(const uint8_t *p, int swapped)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return swapped ? __builtin_bswap16(v) : v;
+}
+
+/* libpcap's linktype_to_dlt() for the values that differ and that we may
+ * meet; only used to name unsupported types the way libpcap would. */
+static int linktype_to_dlt(uint32_t linktype)
+{
+	switch (linktype) {
+	case 100: /* LINKTYPE_ATM_RFC1483 */
+		return 11;
+	case 101: /* LINKTYPE_RAW */
+		return 12;
+	case 102: /* LINKTYPE_SLIP_BSDOS */
+		return 15;
+	case 103: /* LINKTYPE_PPP_BSDOS */
+		return 16;
+	default:
+		return (int)linktype;
+	}
+}
+
+static void file_truncated(struct file_source *f, const char *what, size_t want, size_t have)
+{
+	f->base.stats.bad_records++;
+	vx_source_seterr(&f->base,
+	                 "%s: record %" PRIu64 " %s cut short by the end of the file "
+	                 "(%zu of %zu bytes); reading stopped there",
+	                 f->name, f->recno + 1, what, have, want);
+	f->state = ST_EOF;
+}
+
+/* One batch from the mapping; mirrors libpcap's pcap_next_packet(). */
+static int map_next(struct file_source *f, struct vx_frame *frames, int max)
+{
+	int n = 0;
+
+	while (n < max && f->state == ST_READING) {
+		const uint8_t *r = f->map + f->off;
+		size_t left = f->map_len - f->off;
+		uint32_t sec, frac, caplen, len;
+		int64_t ssec, sfrac;
+
+		if (left == 0) {
+			f->state = ST_EOF;
+			break;
+		}
+		if (left < REC_HDR_LEN) {
+			file_truncated(f, "header", REC_HDR_LEN, left);
+			break;
+		}
+		sec = rd32(r, f->swapped);
+		frac = rd32(r + 4, f->swapped);
+		caplen = rd32(r + 8, f->swapped);
+		len = rd32(r + 12, f->swapped);
+		/* libpcap reads the record's fields as signed 32-bit in a file
+		 * of our byte order, unsigned after a swap; do the same. */
+		ssec = f->swapped ? (int64_t)sec : (int64_t)(int32_t)sec;
+		sfrac = f->swapped ? (int64_t)frac : (int64_t)(int32_t)frac;
+
+		if (f->len_order == LEN_SWAPPED ||
+		    (f->len_order == LEN_MAYBE_SWAPPED && caplen > len)) {
+			uint32_t t = caplen;
+
+			caplen = len;
+			len = t;
+		}
+		if (caplen > MAX_CAPLEN) {
+			f->base.stats.bad_records++;
+			if (caplen > f->snapshot)
+				vx_source_seterr(&f->base,
+				                 "%s: record %" PRIu64 ": invalid packet capture "
+				                 "length %" PRIu32
+				                 ", bigger than snaplen of %" PRIu32,
+				                 f->name, f->recno + 1, caplen, f->snapshot);
+			else
+				vx_source_seterr(&f->base,
+				                 "%s: record %" PRIu64 ": invalid packet capture "
+				                 "length %" PRIu32 ", bigger than maximum of %u",
+				                 f->name, f->recno + 1, caplen, MAX_CAPLEN);
+			f->state = ST_ERROR;
+			break;
+		}
+		/* libpcap reads (and discards past the snaplen) all caplen bytes,
+		 * so a record is whole only when all of them are in the file. */
+		if (caplen > left - REC_HDR_LEN) {
+			file_truncated(f, "data", caplen, left - REC_HDR_LEN);
+			break;
+		}
+		f->recno++;
+		frames[n].data = r + REC_HDR_LEN;
+		/* Longer than the file's snaplen but sane: libpcap hands out the
+		 * first snaplen bytes. */
+		frames[n].caplen = caplen > f->snapshot ? f->snapshot : caplen;
+		frames[n].wirelen = len;
+		frames[n].ts = vx_time_make(ssec, sfrac * f->frac_scale);
+		f->off += REC_HDR_LEN + (size_t)caplen;
+		n++;
+	}
+	if (n > 0)
+		return n;
+	return f->state == ST_ERROR ? VX_SOURCE_ERROR : VX_SOURCE_EOF;
+}
+
+/* Returns 0 when copied, 1 when handed out in libpcap's buffer (the batch
+ * must end there), -1 when it does not fit the rest of the arena. */
+static int put_frame(struct file_source *f, struct vx_frame *fr, const struct pcap_pkthdr *h,
+                     const u_char *data, int first)
+{
+	const uint8_t *copy = vx_arena_copy(&f->arena, data, h->caplen);
+	int rc = 0;
+
+	if (!copy) {
+		if (!first)
+			return -1;
+		/* Bigger than the whole arena: hand out libpcap's own buffer,
+		 * which stays valid until the next pcap_next_ex(), so the batch
+		 * ends with this frame. */
+		copy = data;
+		rc = 1;
+	}
+	fr->data = copy;
+	fr->caplen = h->caplen;
+	fr->wirelen = h->len;
+	/* Opened with nanosecond precision: tv_usec holds nanoseconds. */
+	fr->ts = vx_time_make((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
+	return rc;
+}
+
+static int pcap_batch(struct file_source *f, struct vx_frame *frames, int max)
+{
+	int n = 0, rc;
+
+	vx_arena_reset(&f->arena);
+	if (f->pending) {
+		f->pending = 0;
+		if (put_frame(f, &frames[n++], &f->pend_hdr, f->pend_data, 1) > 0)
+			return n;
+	}
+	while (n < max && f->state == ST_READING) {
+		struct pcap_pkthdr *h;
+		const u_char *data;
+
+		rc = pcap_next_ex(f->pcap, &h, &data);
+
+		if (rc == PCAP_ERROR_BREAK) {
+			f->state = ST_EOF;
+			break;
+		}
+		if (rc < 0) {
+			const char *msg = pcap_geterr(f->pcap);
+
+			if (strncmp(msg, "truncated", 9) == 0) {
+				f->base.stats.bad_records++;
+				vx_source_seterr(
+				    &f->base, "%s: record %" PRIu64 ": %s; reading stopped there",
+				    f->name, f->recno + 1, msg);
+				f->state = ST_EOF;
+				break;
+			}
+			if (strncmp(msg, "error reading", 13) != 0)
+				f->base.stats.bad_records++;
+			vx_source_seterr(&f->base, "%s: record %" PRIu64 ": %s", f->name,
+			                 f->recno + 1, msg);
+			f->state = ST_ERROR;
+			break;
+		}
+		if (rc == 0) /* only live captures time out */
+			continue;
+		f->recno++;
+		rc = put_frame(f, &frames[n], h, data, n == 0);
+		if (rc < 0) {
+			f->pending = 1;
+			f->pend_hdr = *h;
+			f->pend_data = data;
+			break;
+		}
+		n++;
+		if (rc > 0)
+			break;
+	}
+	if (n > 0)
+		return n;
+	return f->state == ST_ERROR ? VX_SOURCE_ERROR : VX_SOURCE_EOF;
+}
+
+static int file_next(struct vx_source *s, struct vx_frame *frames, int max, int timeout_ms)
+{
+	struct file_source *f = (struct file_source *)s;
+
+	(void)timeout_ms;
+	if (f->map)
+		return map_next(f, frames, max);
+	return pcap_batch(f, frames, max);
+}
+
+static void file_close(struct vx_source *s)
+{
+	struct file_source *f = (struct file_source *)s;
+
+	if (f->map)
+		munmap((void *)f->map, f->map_len);
+	if (f->pcap)
+		pcap_close(f->pcap);
+	vx_arena_free(&f->arena);
+	free(f);
+}
+
+static const struct vx_source_ops file_ops = {
+    .next = file_next,
+    .stats = NULL,
+    .close = file_close,
+};
+
+static int set_link(struct file_source *f, int dlt, char *err, size_t errlen)
+{
+	int link = vx_link_from_dlt(dlt);
+
+	if (link < 0) {
+		snprintf(err, errlen, "%s: unsupported link type %d (%s)", f->name, dlt,
+		         vx_dlt_name(dlt));
+		return -1;
+	}
+	f->base.link = (enum vx_link)link;
+	return 0;
+}
+
+/* Check the file header like pcap_check_header() and map the file. Returns 0,
+ * -1 on a definite error (in err), or 1 when mapping failed and libpcap
+ * should read the file instead. */
+static int open_mapped(struct file_source *f, int fd, size_t size, char *err, size_t errlen)
+{
+	uint8_t h[FILE_HDR_LEN];
+	uint32_t magic, snaplen, linktype;
+	uint16_t major, minor;
+	ssize_t got;
+	void *map;
+
+	if (size < FILE_HDR_LEN) {
+		snprintf(err, errlen, "%s: truncated pcap file header (%zu of %d bytes)", f->name,
+		         size, FILE_HDR_LEN);
+		return -1;
+	}
+	got = pread(fd, h, sizeof(h), 0);
+	if (got != (ssize_t)sizeof(h)) {
+		snprintf(err, errlen, "%s: %s", f->name,
+		         got < 0 ? strerror(errno) : "short read of the file header");
+		return -1;
+	}
+	memcpy(&magic, h, 4);
+	f->swapped = magic != MAGIC_USEC && magic != MAGIC_NSEC;
+	magic = f->swapped ? bswap32(magic) : magic;
+	major = rd16(h + 4, f->swapped);
+	minor = rd16(h + 6, f->swapped);
+	snaplen = rd32(h + 16, f->swapped);
+	linktype = rd32(h + 20, f->swapped) & 0x03ffffffu; /* LT_LINKTYPE() */
+
+	if (major < 2) {
+		snprintf(err, errlen, "%s: archaic pcap savefile format", f->name);
+		return -1;
+	}
+	if (!((major == 2 && minor <= 4) || (major == 543 && minor == 0))) {
+		snprintf(err, errlen, "%s: unsupported pcap savefile version %u.%u", f->name, major,
+		         minor);
+		return -1;
+	}
+	if (major == 2 && minor < 3)
+		f->len_order = LEN_SWAPPED;
+	else if (major == 2 && minor == 3)
+		f->len_order = LEN_MAYBE_SWAPPED;
+	else if (major == 543)
+		f->len_order = LEN_SWAPPED;
+	else
+		f->len_order = LEN_NORMAL;
+	/* pcap_adjust_snapshot(): 0 or more than the maximum means the maximum. */
+	f->snapshot = (snaplen == 0 || snaplen > MAX_CAPLEN) ? MAX_CAPLEN : snaplen;
+	f->frac_scale = magic == MAGIC_NSEC ? 1 : 1000;
+	f->base.nanosecond = magic == MAGIC_NSEC;
+	if (set_link(f, linktype_to_dlt(linktype), err, errlen) < 0)
+		return -1;
+
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return 1;
+	(void)madvise(map, size, MADV_SEQUENTIAL);
+	f->map = map;
+	f->map_len = size;
+	f->off = FILE_HDR_LEN;
+	return 0;
+}
+
+/* Hand fd (positioned at the start) to libpcap; fd is owned from here on. */
+static int open_libpcap(struct file_source *f, int fd, uint32_t magic, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	FILE *fp = fdopen(fd, "rb");
+
+	if (!fp) {
+		snprintf(err, errlen, "%s: %s", f->name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	f->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (!f->pcap) {
+		fclose(fp);
+		if (strcmp(ebuf, "unknown file format") == 0)
+			snprintf(err, errlen, "%s: not a pcap or pcapng file", f->name);
+		else if (strstr(ebuf, "only got 0") && strstr(ebuf, "file header"))
+			snprintf(err, errlen, "%s: empty file", f->name);
+		else
+			snprintf(err, errlen, "%s: %s", f->name, ebuf);
+		return -1;
+	}
+	if (set_link(f, pcap_datalink(f->pcap), err, errlen) < 0)
+		return -1;
+	if (vx_arena_init(&f->arena, ARENA_SIZE) < 0) {
+		snprintf(err, errlen, "%s: out of memory", f->name);
+		return -1;
+	}
+	/* pcapng timestamps come at the precision we asked for; a classic file
+	 * read from a pipe is only known to be nanosecond by its magic. */
+	f->base.nanosecond = magic == MAGIC_NSEC || bswap32(magic) == MAGIC_NSEC ||
+	                     magic == MAGIC_PCAPNG || pcap_major_version(f->pcap) == 1;
+	return 0;
+}
+
+struct vx_source *vx_source_open_file(const char *path, char *err, size_t errlen)
+{
+	struct file_source *f = calloc(1, sizeof(*f));
+	struct stat st;
+	uint32_t magic = 0;
+	int fd, rc;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	vx_source_init(&f->base, &file_ops, VX_SOURCE_FILE);
+	snprintf(f->name, sizeof(f->name), "%s", strcmp(path, "-") == 0 ? "stdin" : path);
+
+	if (strcmp(path, "-") == 0) {
+		/* A copy of stdin, so that closing the source leaves fd 0 alone. */
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(err, errlen, "%s: %s", f->name, strerror(errno));
+			goto fail;
+		}
+		if (open_libpcap(f, fd, 0, err, errlen) < 0)
+			goto fail;
+		return &f->base;
+	}
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", f->name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s", f->name, strerror(EISDIR));
+		close(fd);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		/* A pipe or a device: cannot be mapped nor peeked at. */
+		if (open_libpcap(f, fd, 0, err, errlen) < 0)
+			goto fail;
+		return &f->base;
+	}
+	if (st.st_size == 0) {
+		snprintf(err, errlen, "%s: empty file", f->name);
+		close(fd);
+		goto fail;
+	}
+	if (st.st_size < 4 || pread(fd, &magic, 4, 0) != 4) {
+		snprintf(err, errlen, "%s: not a pcap or pcapng file", f->name);
+		close(fd);
+		goto fail;
+	}
+	if (magic == MAGIC_USEC || magic == MAGIC_NSEC || bswap32(magic) == MAGIC_USEC ||
+	    bswap32(magic) == MAGIC_NSEC) {
+		rc = open_mapped(f, fd, (size_t)st.st_size, err, errlen);
+		if (rc <= 0) {
+			close(fd);
+			if (rc < 0)
+				goto fail;
+			return &f->base;
+		}
+		/* Could not map it: libpcap reads it instead. */
+	} else if (magic != MAGIC_PCAPNG && magic != MAGIC_KUZNETZOV &&
+	           bswap32(magic) != MAGIC_KUZNETZOV) {
+		snprintf(err, errlen, "%s: not a pcap or pcapng file", f->name);
+		close(fd);
+		goto fail;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		snprintf(err, errlen, "%s: %s", f->name, strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	if (open_libpcap(f, fd, magic, err, errlen) < 0)
+		goto fail;
+	return &f->base;
+fail:
+	file_close(&f->base);
+	return NULL;
+}
