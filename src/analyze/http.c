@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+/* Inlined: the connection hash runs for every TCP packet. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #define VX_HTTP_MAX_HELD  16 /* out-of-order segments held per direction */
@@ -108,7 +110,8 @@ struct vx_http {
 	struct vx_http_conn *conns;
 	uint32_t *buckets; /* index + 1 */
 	uint32_t mask;
-	uint32_t free_conn;
+	uint32_t free_conn; /* freed entries, index + 1 */
+	uint32_t fresh;     /* entries [fresh, max_connections) were never used */
 	uint32_t lru_head; /* most recently used */
 	uint32_t lru_tail;
 
@@ -185,9 +188,10 @@ struct vx_http *vx_http_create(const struct vx_http_config *cfg, vx_http_callbac
 		vx_http_destroy(h);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < n; i++)
-		h->conns[i].hnext = i + 2 <= n ? i + 2 : 0;
-	h->free_conn = 1;
+	/* Entries are taken in order before any is reused, so the table's
+	 * memory is only touched as connections appear. */
+	h->free_conn = 0;
+	h->fresh = 0;
 	for (uint32_t i = 0; i < h->nbufs; i++)
 		h->free_bufs[i] = h->nbufs - 1 - i;
 	h->nfree = h->nbufs;
@@ -851,7 +855,10 @@ static struct vx_http_conn *conn_find(struct vx_http *h, const struct vx_http_ck
 static struct vx_http_conn *conn_new(struct vx_http *h, const struct vx_http_ckey *k,
 				     uint32_t bucket)
 {
-	if (!h->free_conn) {
+	if (!h->free_conn && h->fresh < h->cfg.max_connections) {
+		h->free_conn = ++h->fresh;
+		h->conns[h->free_conn - 1].hnext = 0;
+	} else if (!h->free_conn) {
 		/* Full: the least recently used entry makes room. */
 		conn_free(h, &h->conns[h->lru_tail - 1]);
 		h->st.evictions++;

@@ -38,10 +38,10 @@
 #define ARENA_SIZE      (4u << 20)
 /* Read granularity: big enough to make system calls rare, small enough that
  * the bytes just read are still in the L2 cache when they are decoded. */
-#define READ_CHUNK      (256u << 10)
+#define READ_CHUNK      (128u << 10)
 /* Refill when fewer bytes than this are left unread: the tail moved to the
  * start of the buffer stays small. */
-#define READ_LOW        (32u << 10)
+#define READ_LOW        (16u << 10)
 #define READ_BUF_SIZE   (READ_CHUNK + REC_HDR_LEN + MAX_CAPLEN)
 
 enum file_state { ST_READING, ST_EOF, ST_ERROR };

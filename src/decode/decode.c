@@ -160,8 +160,26 @@ enum vx_status vx_decode(const struct vx_decode_config *cfg, enum vx_link link,
 size_t vx_addr_format(char *buf, size_t size, const uint8_t *addr, int family)
 {
 	if (family == 4) {
-		int n = snprintf(buf, size, "%u.%u.%u.%u", addr[0], addr[1], addr[2], addr[3]);
-		return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+		/* By hand: this runs for every logged message. */
+		char t[16];
+		size_t n = 0;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+			if (v >= 100)
+				t[n++] = (char)('0' + v / 100);
+			if (v >= 10)
+				t[n++] = (char)('0' + v / 10 % 10);
+			t[n++] = (char)('0' + v % 10);
+			t[n++] = '.';
+		}
+		n--; /* the last dot */
+		if (size == 0)
+			return 0;
+		if (n >= size)
+			n = size - 1;
+		memcpy(buf, t, n);
+		buf[n] = 0;
+		return n;
 	}
 	if (family == 6 && inet_ntop(AF_INET6, addr, buf, (socklen_t)size))
 		return strlen(buf);
