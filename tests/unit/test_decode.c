@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 #include <pcap/pcap.h>
 #include <string.h>
@@ -292,14 +293,27 @@ static void test_ipv6_ext_chain(void **state)
 	assert_int_equal(pkt.reason, VX_REASON_IPV6_PAYLOAD_LEN);
 }
 
-static void build_vxlan(struct tframe *f, uint32_t vni, const struct tframe *inner)
+/* A VXLAN frame around inner; outer_vlan non-zero tags the underlay frame. */
+static void build_vxlan_vlan(struct tframe *f, uint16_t outer_vlan, uint32_t vni,
+			     const struct tframe *inner)
 {
 	tf_reset(f);
-	tf_eth(f, 0x0800);
+	if (outer_vlan) {
+		tf_eth(f, 0x8100);
+		tf_be16(f, outer_vlan);
+		tf_be16(f, 0x0800);
+	} else {
+		tf_eth(f, 0x0800);
+	}
 	tf_ipv4(f, "172.31.0.238", "172.31.17.188", 17, (uint16_t)(8 + 8 + inner->len));
 	tf_udp(f, 65500, 4789, (uint16_t)(8 + inner->len));
 	tf_vxlan(f, vni);
 	tf_bytes(f, inner->b, inner->len);
+}
+
+static void build_vxlan(struct tframe *f, uint32_t vni, const struct tframe *inner)
+{
+	build_vxlan_vlan(f, 0, vni, inner);
 }
 
 static void test_vxlan(void **state)
@@ -426,6 +440,383 @@ static void test_vxlan_link(void **state)
 	assert_int_equal(pkt.inner_off, 8);
 }
 
+/* ---- decoding inside a VXLAN tunnel ---- */
+
+/* Where build_vxlan puts the inner frame: outer Ethernet, IPv4, UDP, VXLAN. */
+#define INNER_OFF (14 + 20 + 8 + 8)
+
+static void assert_layer(unsigned i, enum vx_layer_kind kind, unsigned inner, uint32_t off,
+			 uint32_t len)
+{
+	assert_true(i < pkt.nlayers);
+	assert_int_equal(pkt.layers[i].kind, kind);
+	assert_int_equal(pkt.layers[i].inner, inner);
+	assert_int_equal(pkt.layers[i].off, off);
+	assert_int_equal(pkt.layers[i].len, len);
+}
+
+/* The id a VLAN layer carries, read as the layered dump reads it. */
+static unsigned vlan_id(unsigned i)
+{
+	assert_int_equal(pkt.layers[i].kind, VX_LAYER_VLAN);
+	const uint8_t *h = pkt.data + pkt.layers[i].off;
+	return (unsigned)(h[0] << 8 | h[1]) & 0xfff;
+}
+
+/* All 16 bytes: an IPv4 address must leave the other 12 zero. */
+static void assert_addr(const uint8_t *got, int family, const char *want)
+{
+	uint8_t a[16] = {0};
+	assert_int_equal(inet_pton(family == 4 ? AF_INET : AF_INET6, want, a), 1);
+	assert_memory_equal(got, a, 16);
+}
+
+/* The innermost flow of a frame that crossed exactly one VXLAN header at inner_off. */
+static void assert_inner_flow(uint32_t vni, uint32_t inner_off, int family, uint8_t proto,
+			      const char *src, uint16_t sport, const char *dst, uint16_t dport)
+{
+	assert_int_equal(pkt.vni, vni);
+	assert_int_equal(pkt.encap_depth, 1);
+	assert_int_equal(pkt.inner_off, inner_off);
+	assert_int_equal(pkt.inner_link, VX_LINK_ETHERNET);
+	assert_true(pkt.has_l3);
+	assert_int_equal(pkt.key.family, family);
+	assert_int_equal(pkt.key.proto, proto);
+	assert_addr(pkt.key.src, family, src);
+	assert_addr(pkt.key.dst, family, dst);
+	assert_int_equal(pkt.key.sport, sport);
+	assert_int_equal(pkt.key.dport, dport);
+}
+
+/* Inner Ethernet with the given tags (TPID, TCI pairs), then IPv4/TCP with "abcd". */
+static void inner_tagged_tcp4(struct tframe *f, const uint16_t *tags, unsigned ntags)
+{
+	tf_reset(f);
+	tf_eth(f, ntags ? tags[0] : 0x0800);
+	for (unsigned i = 0; i < ntags; i++) {
+		tf_be16(f, tags[2 * i + 1]);
+		tf_be16(f, i + 1 < ntags ? tags[2 * i + 2] : 0x0800);
+	}
+	tf_ipv4(f, "10.1.1.1", "10.2.2.2", 6, 20 + 4);
+	tf_tcp(f, 33000, 443, 7, 8, VX_TCP_ACK | VX_TCP_PSH);
+	tf_bytes(f, "abcd", 4);
+}
+
+static void test_vxlan_inner_vlan(void **state)
+{
+	(void)state;
+	struct tframe inner, f;
+	const uint16_t dot1q[] = {0x8100, (5 << 13) | 100}; /* PCP 5, VLAN 100 */
+	inner_tagged_tcp4(&inner, dot1q, 1);
+	build_vxlan(&f, 3000, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_OK);
+	const enum vx_layer_kind k[] = {VX_LAYER_ETH, VX_LAYER_IPV4, VX_LAYER_UDP, VX_LAYER_VXLAN,
+					VX_LAYER_ETH, VX_LAYER_VLAN, VX_LAYER_IPV4, VX_LAYER_TCP,
+					VX_LAYER_PAYLOAD};
+	assert_kinds(k, 9);
+	assert_layer(4, VX_LAYER_ETH, 1, INNER_OFF, 14);
+	assert_layer(5, VX_LAYER_VLAN, 1, INNER_OFF + 14, 4);
+	assert_int_equal(vlan_id(5), 100);
+	assert_layer(6, VX_LAYER_IPV4, 1, INNER_OFF + 18, 20);
+	assert_inner_flow(3000, INNER_OFF, 4, 6, "10.1.1.1", 33000, "10.2.2.2", 443);
+	assert_true(pkt.has_l4);
+	assert_int_equal(pkt.l3_off, INNER_OFF + 18);
+	assert_int_equal(pkt.l4_off, INNER_OFF + 18 + 20);
+	assert_int_equal(pkt.tcp_seq, 7);
+	assert_int_equal(pkt.payload_off, INNER_OFF + 18 + 40);
+	assert_int_equal(pkt.payload_caplen, 4);
+	assert_int_equal(pkt.payload_wirelen, 4);
+}
+
+static void test_vxlan_inner_qinq(void **state)
+{
+	(void)state;
+	struct tframe inner, f;
+	/* S-tag 300 (802.1ad), C-tag 400 with PCP 1, on a tagged underlay (VLAN 12). */
+	const uint16_t qinq[] = {0x88a8, 300, 0x8100, 0x2000 | 400};
+	const uint32_t in = INNER_OFF + 4;
+	inner_tagged_tcp4(&inner, qinq, 2);
+	build_vxlan_vlan(&f, 12, 16777215, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_OK);
+	const enum vx_layer_kind k[] = {VX_LAYER_ETH, VX_LAYER_VLAN, VX_LAYER_IPV4, VX_LAYER_UDP,
+					VX_LAYER_VXLAN, VX_LAYER_ETH, VX_LAYER_VLAN, VX_LAYER_VLAN,
+					VX_LAYER_IPV4, VX_LAYER_TCP, VX_LAYER_PAYLOAD};
+	assert_kinds(k, 11);
+	/* Each tag is attributed to its own frame. */
+	assert_layer(1, VX_LAYER_VLAN, 0, 14, 4);
+	assert_int_equal(vlan_id(1), 12);
+	assert_layer(6, VX_LAYER_VLAN, 1, in + 14, 4);
+	assert_int_equal(vlan_id(6), 300);
+	assert_layer(7, VX_LAYER_VLAN, 1, in + 18, 4);
+	assert_int_equal(vlan_id(7), 400);
+	assert_layer(8, VX_LAYER_IPV4, 1, in + 22, 20);
+	assert_inner_flow(16777215, in, 4, 6, "10.1.1.1", 33000, "10.2.2.2", 443);
+	assert_true(pkt.has_l4);
+	assert_int_equal(pkt.l4_off, in + 22 + 20);
+	assert_int_equal(pkt.payload_caplen, 4);
+
+	/* The tag limit is per frame: the underlay's tag does not use up the
+	 * inner frame's four... */
+	const uint16_t four[] = {0x88a8, 1, 0x8100, 2, 0x8100, 3, 0x8100, 4};
+	inner_tagged_tcp4(&inner, four, 4);
+	build_vxlan_vlan(&f, 12, 9, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_OK);
+	assert_int_equal(vlan_id(9), 4);
+	assert_int_equal(pkt.key.dport, 443);
+
+	/* ...but a fifth inner tag is too many. */
+	const uint16_t five[] = {0x88a8, 1, 0x8100, 2, 0x8100, 3, 0x8100, 4, 0x8100, 5};
+	inner_tagged_tcp4(&inner, five, 5);
+	build_vxlan(&f, 9, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_MALFORMED);
+	assert_int_equal(pkt.reason, VX_REASON_VLAN_TOO_DEEP);
+	assert_int_equal(pkt.vni, 9);
+	assert_false(pkt.has_l3);
+}
+
+/* Inner Ethernet/IPv4/TCP frame whose IPv4 header is ihl words long: the
+ * options are NOPs closed by an end-of-list. */
+static void inner_tcp4_opts(struct tframe *f, unsigned ihl, const char *payload, size_t plen)
+{
+	tf_reset(f);
+	tf_eth(f, 0x0800);
+	size_t ip = f->len;
+	tf_ipv4(f, "10.1.1.1", "10.2.2.2", 6, (uint16_t)((ihl - 5) * 4 + 20 + plen));
+	f->b[ip] = (uint8_t)(0x40 | ihl);
+	for (unsigned i = 20; i < ihl * 4 - 1; i++)
+		tf_u8(f, 1);
+	tf_u8(f, 0);
+	tf_tcp(f, 33000, 8080, 1, 2, VX_TCP_ACK);
+	tf_bytes(f, payload, plen);
+}
+
+static void test_vxlan_inner_ipv4_options(void **state)
+{
+	(void)state;
+	struct tframe inner, f;
+
+	/* IHL 7 and the largest, IHL 15: the TCP header follows the options. */
+	for (unsigned ihl = 7; ihl <= 15; ihl += 8) {
+		uint32_t hlen = ihl * 4;
+		inner_tcp4_opts(&inner, ihl, "hello", 5);
+		build_vxlan(&f, 77, &inner);
+		assert_int_equal(dec(&f), VX_STATUS_OK);
+		const enum vx_layer_kind k[] = {VX_LAYER_ETH, VX_LAYER_IPV4, VX_LAYER_UDP,
+						VX_LAYER_VXLAN, VX_LAYER_ETH, VX_LAYER_IPV4,
+						VX_LAYER_TCP, VX_LAYER_PAYLOAD};
+		assert_kinds(k, 8);
+		assert_layer(5, VX_LAYER_IPV4, 1, INNER_OFF + 14, hlen);
+		assert_layer(6, VX_LAYER_TCP, 1, INNER_OFF + 14 + hlen, 20);
+		assert_inner_flow(77, INNER_OFF, 4, 6, "10.1.1.1", 33000, "10.2.2.2", 8080);
+		assert_true(pkt.has_l4);
+		assert_int_equal(pkt.ip_len, hlen + 20 + 5);
+		assert_int_equal(pkt.l4_off, INNER_OFF + 14 + hlen);
+		assert_int_equal(pkt.tcp_ack, 2);
+		assert_int_equal(pkt.payload_off, INNER_OFF + 14 + hlen + 20);
+		assert_int_equal(pkt.payload_caplen, 5);
+		assert_int_equal(pkt.payload_wirelen, 5);
+		assert_memory_equal(pkt.data + pkt.payload_off, "hello", 5);
+	}
+}
+
+static void test_vxlan_inner_ipv4_fragments(void **state)
+{
+	(void)state;
+	struct tframe inner, f;
+	const uint32_t ip = INNER_OFF + 14;
+
+	/* First fragment of a 1000-byte UDP datagram: MF set, offset 0. */
+	tf_reset(&inner);
+	tf_eth(&inner, 0x0800);
+	tf_ipv4(&inner, "10.1.1.1", "10.2.2.2", 17, 8 + 16);
+	inner.b[14 + 6] = 0x20;
+	inner.b[14 + 7] = 0x00;
+	tf_udp(&inner, 5353, 53, 1000); /* the length covers the whole datagram */
+	tf_bytes(&inner, "0123456789abcdef", 16);
+	build_vxlan(&f, 4242, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_OK);
+	assert_inner_flow(4242, INNER_OFF, 4, 17, "10.1.1.1", 5353, "10.2.2.2", 53);
+	assert_true(pkt.is_fragment);
+	assert_true(pkt.first_fragment);
+	assert_true(pkt.has_ports);
+	assert_true(pkt.has_l4);
+	assert_layer(6, VX_LAYER_UDP, 1, ip + 20, 8);
+	/* Only this fragment's bytes are payload. */
+	assert_int_equal(pkt.payload_off, ip + 28);
+	assert_int_equal(pkt.payload_caplen, 16);
+	assert_int_equal(pkt.payload_wirelen, 16);
+
+	/* A later fragment (offset 1480, MF set): no transport header, so no
+	 * ports; the bytes where UDP's were are data. */
+	inner.b[14 + 6] = 0x20;
+	inner.b[14 + 7] = 1480 / 8;
+	build_vxlan(&f, 4242, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_OK);
+	assert_inner_flow(4242, INNER_OFF, 4, 17, "10.1.1.1", 0, "10.2.2.2", 0);
+	assert_true(pkt.is_fragment);
+	assert_false(pkt.first_fragment);
+	assert_false(pkt.has_ports);
+	assert_false(pkt.has_l4);
+	const enum vx_layer_kind k[] = {VX_LAYER_ETH, VX_LAYER_IPV4, VX_LAYER_UDP, VX_LAYER_VXLAN,
+					VX_LAYER_ETH, VX_LAYER_IPV4, VX_LAYER_PAYLOAD};
+	assert_kinds(k, 7);
+	assert_layer(6, VX_LAYER_PAYLOAD, 1, ip + 20, 24);
+
+	/* The last fragment (MF clear, offset set) is a fragment too. */
+	inner.b[14 + 6] = 0x00;
+	build_vxlan(&f, 4242, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_OK);
+	assert_true(pkt.is_fragment);
+	assert_false(pkt.first_fragment);
+	assert_false(pkt.has_ports);
+	assert_int_equal(pkt.vni, 4242);
+}
+
+/* Inner Ethernet/IPv6 from 2001:db8:1::10 to 2001:db8:2::20 carrying exts, then TCP and "xy". */
+static void inner_ipv6_tcp(struct tframe *f, uint8_t next, const uint8_t *exts, size_t extlen)
+{
+	tf_reset(f);
+	tf_eth(f, 0x86dd);
+	tf_ipv6(f, "2001:db8:1::10", "2001:db8:2::20", next, (uint16_t)(extlen + 20 + 2));
+	tf_bytes(f, exts, extlen);
+	tf_tcp(f, 51000, 80, 100, 200, VX_TCP_ACK);
+	tf_bytes(f, "xy", 2);
+}
+
+static void test_vxlan_inner_ipv6_fragment(void **state)
+{
+	(void)state;
+	struct tframe inner, f;
+	const uint32_t ip6 = INNER_OFF + 14;
+
+	/* First fragment: offset 0, M set; the TCP header follows. */
+	const uint8_t frag[] = {6, 0, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef};
+	inner_ipv6_tcp(&inner, 44, frag, sizeof(frag));
+	build_vxlan(&f, 600, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_OK);
+	const enum vx_layer_kind k[] = {VX_LAYER_ETH, VX_LAYER_IPV4, VX_LAYER_UDP, VX_LAYER_VXLAN,
+					VX_LAYER_ETH, VX_LAYER_IPV6, VX_LAYER_IPV6_FRAG,
+					VX_LAYER_TCP, VX_LAYER_PAYLOAD};
+	assert_kinds(k, 9);
+	assert_layer(6, VX_LAYER_IPV6_FRAG, 1, ip6 + 40, 8);
+	assert_inner_flow(600, INNER_OFF, 6, 6, "2001:db8:1::10", 51000, "2001:db8:2::20", 80);
+	assert_true(pkt.is_fragment);
+	assert_true(pkt.first_fragment);
+	assert_true(pkt.has_ports);
+	assert_true(pkt.has_l4);
+	assert_int_equal(pkt.l4_off, ip6 + 48);
+	assert_int_equal(pkt.ip_len, 40 + 8 + 22);
+
+	/* A later fragment (offset 1232): protocol from the fragment header, no ports. */
+	inner.b[14 + 40 + 2] = 1232 >> 8;
+	inner.b[14 + 40 + 3] = (1232 & 0xf8) | 1;
+	build_vxlan(&f, 600, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_OK);
+	assert_inner_flow(600, INNER_OFF, 6, 6, "2001:db8:1::10", 0, "2001:db8:2::20", 0);
+	assert_true(pkt.is_fragment);
+	assert_false(pkt.first_fragment);
+	assert_false(pkt.has_ports);
+	assert_false(pkt.has_l4);
+	assert_int_equal(pkt.nlayers, 8);
+	assert_layer(7, VX_LAYER_PAYLOAD, 1, ip6 + 48, 22);
+}
+
+static void test_vxlan_inner_ipv6_ext_chain(void **state)
+{
+	(void)state;
+	struct tframe inner, f;
+	const uint32_t ip6 = INNER_OFF + 14;
+
+	/* Hop-by-hop (8 bytes: PadN) then destination options (16 bytes:
+	 * Hdr Ext Len 1, PadN) then TCP. */
+	const uint8_t exts[] = {60, 0, 1, 4, 0, 0, 0, 0,
+				6,  1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	inner_ipv6_tcp(&inner, 0, exts, sizeof(exts));
+	build_vxlan(&f, 601, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_OK);
+	const enum vx_layer_kind k[] = {VX_LAYER_ETH, VX_LAYER_IPV4, VX_LAYER_UDP, VX_LAYER_VXLAN,
+					VX_LAYER_ETH, VX_LAYER_IPV6, VX_LAYER_IPV6_EXT,
+					VX_LAYER_IPV6_EXT, VX_LAYER_TCP, VX_LAYER_PAYLOAD};
+	assert_kinds(k, 10);
+	assert_layer(5, VX_LAYER_IPV6, 1, ip6, 40);
+	assert_layer(6, VX_LAYER_IPV6_EXT, 1, ip6 + 40, 8);
+	assert_layer(7, VX_LAYER_IPV6_EXT, 1, ip6 + 48, 16);
+	assert_layer(8, VX_LAYER_TCP, 1, ip6 + 64, 20);
+	assert_inner_flow(601, INNER_OFF, 6, 6, "2001:db8:1::10", 51000, "2001:db8:2::20", 80);
+	assert_false(pkt.is_fragment);
+	assert_true(pkt.has_l4);
+	assert_int_equal(pkt.tcp_seq, 100);
+	assert_int_equal(pkt.payload_off, ip6 + 84);
+	assert_int_equal(pkt.payload_caplen, 2);
+	assert_int_equal(pkt.payload_wirelen, 2);
+}
+
+static void test_vxlan_inner_truncated_vs_malformed(void **state)
+{
+	(void)state;
+	struct tframe inner, f;
+	const uint32_t tcp = INNER_OFF + 14 + 20;
+
+	/* Snaplen cut inside the inner TCP header, after its ports. */
+	tf_tcp4_frame(&inner, "10.1.1.1", 1111, "10.2.2.2", 2222, 9, 9, VX_TCP_ACK, "data", 4);
+	build_vxlan(&f, 31, &inner);
+	assert_int_equal(dec_cut(&f, tcp + 10), VX_STATUS_TRUNCATED);
+	assert_int_equal(pkt.reason, VX_REASON_TRUNC_TCP);
+	assert_inner_flow(31, INNER_OFF, 4, 6, "10.1.1.1", 1111, "10.2.2.2", 2222);
+	assert_true(pkt.has_ports);
+	assert_false(pkt.has_l4);
+	assert_int_equal(pkt.layers[pkt.nlayers - 1].kind, VX_LAYER_IPV4);
+
+	/* Cut before the ports: the inner addresses, no ports, and not the outer UDP's. */
+	assert_int_equal(dec_cut(&f, tcp + 3), VX_STATUS_TRUNCATED);
+	assert_int_equal(pkt.reason, VX_REASON_TRUNC_TCP);
+	assert_inner_flow(31, INNER_OFF, 4, 6, "10.1.1.1", 0, "10.2.2.2", 0);
+	assert_false(pkt.has_ports);
+
+	/* The mirror session cut the inner frame at the same place (the outer
+	 * lengths agree with the cut, the inner IPv4 length does not). */
+	inner.len = 14 + 20 + 10;
+	build_vxlan(&f, 31, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_TRUNCATED);
+	assert_int_equal(pkt.reason, VX_REASON_TRUNC_TCP);
+	assert_int_equal(pkt.key.sport, 1111);
+	assert_false(pkt.has_l4);
+
+	/* The mirror session cut inside an inner 802.1Q tag: before any inner
+	 * IP length, the frame ending early is a cut, not a short header. */
+	const uint16_t dot1q[] = {0x8100, 100};
+	inner_tagged_tcp4(&inner, dot1q, 1);
+	inner.len = 14 + 2;
+	build_vxlan(&f, 31, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_TRUNCATED);
+	assert_int_equal(pkt.reason, VX_REASON_TRUNC_VLAN);
+	assert_int_equal(pkt.vni, 31);
+	assert_false(pkt.has_l3);
+
+	/* Inner IHL 4: malformed. The outer flow must not stand in for it. */
+	tf_tcp4_frame(&inner, "10.1.1.1", 1111, "10.2.2.2", 2222, 9, 9, VX_TCP_ACK, "data", 4);
+	inner.b[14] = 0x44;
+	build_vxlan(&f, 31, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_MALFORMED);
+	assert_int_equal(pkt.reason, VX_REASON_IPV4_HDR_LEN);
+	assert_string_equal(vx_reason_name(pkt.reason), "ipv4_bad_header_length");
+	assert_int_equal(pkt.vni, 31);
+	assert_int_equal(pkt.encap_depth, 1);
+	assert_false(pkt.has_l3);
+	assert_false(pkt.has_ports);
+	assert_int_equal(pkt.key.family, 0);
+	assert_int_equal(pkt.layers[pkt.nlayers - 1].kind, VX_LAYER_ETH);
+	assert_int_equal(pkt.layers[pkt.nlayers - 1].inner, 1);
+
+	/* Inner IHL 15 (60 bytes) in a packet whose total length is 44:
+	 * the total length contradicts the header, as tcpdump's "bad-len". */
+	inner.b[14] = 0x4f;
+	build_vxlan(&f, 31, &inner);
+	assert_int_equal(dec(&f), VX_STATUS_MALFORMED);
+	assert_int_equal(pkt.reason, VX_REASON_IPV4_TOTAL_LEN);
+	assert_false(pkt.has_l3);
+}
+
 /* Every prefix of every frame of every capture decodes without reading out
  * of bounds (ASan checks the reads; this checks the invariants). */
 static void check_invariants(const struct vx_packet *p)
@@ -521,6 +912,13 @@ int main(void)
 		cmocka_unit_test_setup(test_nested_encap_bounded, setup),
 		cmocka_unit_test_setup(test_null_and_raw_links, setup),
 		cmocka_unit_test_setup(test_vxlan_link, setup),
+		cmocka_unit_test_setup(test_vxlan_inner_vlan, setup),
+		cmocka_unit_test_setup(test_vxlan_inner_qinq, setup),
+		cmocka_unit_test_setup(test_vxlan_inner_ipv4_options, setup),
+		cmocka_unit_test_setup(test_vxlan_inner_ipv4_fragments, setup),
+		cmocka_unit_test_setup(test_vxlan_inner_ipv6_fragment, setup),
+		cmocka_unit_test_setup(test_vxlan_inner_ipv6_ext_chain, setup),
+		cmocka_unit_test_setup(test_vxlan_inner_truncated_vs_malformed, setup),
 		cmocka_unit_test_setup(test_captures_all_prefixes, setup),
 		cmocka_unit_test_setup(test_aws_mirror_capture, setup),
 		cmocka_unit_test_setup(test_reason_names, setup),

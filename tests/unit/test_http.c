@@ -643,6 +643,99 @@ static void test_connect_and_wrap(void **state)
 	vx_http_destroy(h);
 }
 
+/* ---- decoded frames inside VXLAN ---- */
+
+#define TUN_VNI 7100
+
+/* One segment of the CLI:cli_port <-> SRV:80 connection as a capture of the
+ * underlay shows it: inside VXLAN between the VTEPs 172.31.0.238 and
+ * 172.31.17.188, each segment with its own outer UDP source port (VTEPs
+ * vary it for entropy). Decoded from the bytes by vx_decode, so the engine
+ * sees what the decoder reports, not a hand-filled packet. */
+static void tun_seg(struct vx_http *h, int dir, uint32_t seq, uint32_t ack, uint8_t flags,
+		    const char *s)
+{
+	struct vx_decode_config dcfg;
+	struct tframe inner, f;
+	struct vx_packet p;
+	size_t n = s ? strlen(s) : 0;
+
+	tf_tcp4_frame(&inner, dir ? "10.0.0.2" : "10.0.0.1", dir ? 80 : cli_port,
+		      dir ? "10.0.0.1" : "10.0.0.2", dir ? cli_port : 80, seq, ack, flags, s, n);
+	tf_reset(&f);
+	tf_eth(&f, 0x0800);
+	tf_ipv4(&f, dir ? "172.31.17.188" : "172.31.0.238", dir ? "172.31.0.238" : "172.31.17.188",
+		17, (uint16_t)(8 + 8 + inner.len));
+	tf_udp(&f, (uint16_t)(49152 | (seq & 0x3fff)), 4789, (uint16_t)(8 + inner.len));
+	tf_vxlan(&f, TUN_VNI);
+	tf_bytes(&f, inner.b, inner.len);
+
+	vx_decode_config_default(&dcfg);
+	assert_int_equal(vx_decode(&dcfg, VX_LINK_ETHERNET, f.b, (uint32_t)f.len, (uint32_t)f.len,
+				   &p),
+			 VX_STATUS_OK);
+	assert_int_equal(p.vni, TUN_VNI);
+	assert_int_equal(p.payload_caplen, n);
+	p.ts.sec = clock_sec;
+	p.ts.nsec = 0;
+	vx_http_packet(h, &p);
+}
+
+static void test_vxlan_decoded_split(void **state)
+{
+	(void)state;
+	struct vx_http *h = mk(0, 0);
+	const char *qa = "GET /api/v1/items?id=7 HTTP/1.1\r\nHo";
+	const char *qb = "st: svc.internal\r\n\r\n";
+	const char *ra = "HTTP/1.1 404 Not Fo";
+	const char *rb = "und\r\nContent-Length: 0\r\n\r\n";
+	uint32_t cseq = 1001, sseq = 5001;
+
+	cli_port = 43210;
+	tun_seg(h, 0, 1000, 0, VX_TCP_SYN, NULL);
+	tun_seg(h, 1, 5000, 1001, VX_TCP_SYN | VX_TCP_ACK, NULL);
+	tun_seg(h, 0, 1001, 5001, VX_TCP_ACK, NULL);
+
+	tun_seg(h, 0, cseq, sseq, VX_TCP_ACK, qa);
+	assert_int_equal(nrec, 0);
+	clock_sec++;
+	tun_seg(h, 0, cseq + (uint32_t)strlen(qa), sseq, VX_TCP_ACK | VX_TCP_PSH, qb);
+	cseq += (uint32_t)(strlen(qa) + strlen(qb));
+	assert_int_equal(nrec, 1);
+	assert_string_equal(recs[0].desc, "GET /api/v1/items?id=7 cl=-1");
+	/* The inner flow and the tunnel's VNI, not the VTEPs. */
+	assert_int_equal(recs[0].vni, TUN_VNI);
+	assert_int_equal(recs[0].key.family, 4);
+	assert_memory_equal(recs[0].key.src, CLI, 4);
+	assert_memory_equal(recs[0].key.dst, SRV, 4);
+	assert_int_equal(recs[0].key.sport, 43210);
+	assert_int_equal(recs[0].key.dport, 80);
+	assert_int_equal(recs[0].ts.sec, clock_sec);
+
+	tun_seg(h, 1, sseq, cseq, VX_TCP_ACK, ra);
+	assert_int_equal(nrec, 1);
+	clock_sec++;
+	tun_seg(h, 1, sseq + (uint32_t)strlen(ra), cseq, VX_TCP_ACK | VX_TCP_PSH, rb);
+	assert_int_equal(nrec, 2);
+	assert_string_equal(recs[1].desc, "404 cl=0");
+	assert_int_equal(recs[1].vni, TUN_VNI);
+	assert_int_equal(recs[1].key.family, 4);
+	assert_memory_equal(recs[1].key.src, SRV, 4);
+	assert_memory_equal(recs[1].key.dst, CLI, 4);
+	assert_int_equal(recs[1].key.sport, 80);
+	assert_int_equal(recs[1].key.dport, 43210);
+	assert_int_equal(recs[1].ts.sec, clock_sec);
+
+	/* One connection despite the outer source ports and directions changing. */
+	struct vx_http_stats s = stats(h);
+	assert_int_equal(s.requests, 1);
+	assert_int_equal(s.responses, 1);
+	assert_int_equal(s.tcp_segments, 4);
+	assert_int_equal(s.connections, 1);
+	assert_int_equal(s.gaps + s.overflows + s.parse_errors + s.out_of_order, 0);
+	vx_http_destroy(h);
+}
+
 /* ---- log formats ---- */
 
 static char logbuf[4096];
@@ -743,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_midstream_and_errors),
 		cmocka_unit_test(test_upgrade_and_cut),
 		cmocka_unit_test(test_connect_and_wrap),
+		cmocka_unit_test(test_vxlan_decoded_split),
 		cmocka_unit_test(test_log_formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
