@@ -74,6 +74,10 @@ struct vx_http *vx_http_create(const struct vx_http_config *cfg, vx_http_callbac
 /* Feed one decoded packet; non-TCP packets and packets without payload or
  * flags of interest are ignored cheaply. */
 void vx_http_packet(struct vx_http *h, const struct vx_packet *p);
+/* Optional: start loading the table entries the next n packets will need
+ * (up to VX_HTTP_PREFETCH_MAX), then feed them one by one. Changes nothing. */
+#define VX_HTTP_PREFETCH_MAX 64
+void vx_http_prefetch(const struct vx_http *h, const struct vx_packet *pkts, int n);
 void vx_http_stats(const struct vx_http *h, struct vx_http_stats *out);
 void vx_http_destroy(struct vx_http *h);
 

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vxtap/decode.h"
 
@@ -24,9 +25,31 @@ int vx_out_flush(struct vx_out *o);
 
 /* Make room for n bytes; flushes when needed. */
 void vx_out_reserve(struct vx_out *o, size_t n);
-void vx_out_mem(struct vx_out *o, const void *p, size_t n);
-void vx_out_str(struct vx_out *o, const char *s);
-void vx_out_char(struct vx_out *o, char c);
+/* Slow path of vx_out_mem: n bytes that may not fit the buffer. */
+void vx_out_mem_slow(struct vx_out *o, const void *p, size_t n);
+
+/* Inline: log lines are built from many small appends. */
+static inline void vx_out_mem(struct vx_out *o, const void *p, size_t n)
+{
+	if (n <= o->cap - o->len) {
+		memcpy(o->buf + o->len, p, n);
+		o->len += n;
+	} else {
+		vx_out_mem_slow(o, p, n);
+	}
+}
+
+static inline void vx_out_str(struct vx_out *o, const char *s)
+{
+	vx_out_mem(o, s, strlen(s));
+}
+
+static inline void vx_out_char(struct vx_out *o, char c)
+{
+	if (o->len == o->cap)
+		vx_out_flush(o);
+	o->buf[o->len++] = c;
+}
 void vx_out_u64(struct vx_out *o, uint64_t v);
 void vx_out_i64(struct vx_out *o, int64_t v);
 void vx_out_hex8(struct vx_out *o, uint8_t v);

@@ -21,7 +21,7 @@ struct vx_analyzer {
 	struct vx_pcap_writer *writer;
 	struct vx_analyze_stats stats;
 	uint64_t frame_no;
-	struct vx_packet pkt;
+	struct vx_packet pkts[BATCH];
 };
 
 void vx_analyze_config_default(struct vx_analyze_config *cfg)
@@ -87,14 +87,27 @@ struct vx_analyzer *vx_analyzer_create(const struct vx_analyze_config *cfg, int 
 void vx_analyzer_frames(struct vx_analyzer *a, enum vx_link link, const struct vx_frame *frames,
 			int n)
 {
-	struct vx_packet *p = &a->pkt;
-
+	while (n > BATCH) {
+		vx_analyzer_frames(a, link, frames, BATCH);
+		frames += BATCH;
+		n -= BATCH;
+	}
+	/* The whole batch is decoded first, so that the HTTP stage can start
+	 * loading its table entries for all of it at once. */
 	for (int i = 0; i < n; i++) {
 		const struct vx_frame *f = &frames[i];
+		struct vx_packet *p = &a->pkts[i];
 
 		vx_decode(&a->cfg.decode, link, f->data, f->caplen, f->wirelen, p);
 		p->ts = f->ts;
 		vx_decode_stats_add(&a->stats.decode, p);
+	}
+	if (a->http)
+		vx_http_prefetch(a->http, a->pkts, n);
+
+	for (int i = 0; i < n; i++) {
+		const struct vx_packet *p = &a->pkts[i];
+
 		a->frame_no++;
 		if (a->cfg.vxlan_only && p->vni == VX_VNI_NONE) {
 			a->stats.skipped_not_vxlan++;

@@ -895,9 +895,49 @@ static int make_key(const struct vx_packet *p, struct vx_http_ckey *k)
 	return di;
 }
 
+static inline int is_tcp_segment(const struct vx_packet *p)
+{
+	return p->has_l4 && p->key.proto == 6 && !p->is_fragment;
+}
+
+static inline uint32_t key_bucket(const struct vx_http *h, const struct vx_http_ckey *key)
+{
+	return (uint32_t)XXH3_64bits_withSeed(key, sizeof(*key), h->seed) & h->mask;
+}
+
+void vx_http_prefetch(const struct vx_http *h, const struct vx_packet *pkts, int n)
+{
+	uint32_t bucket[VX_HTTP_PREFETCH_MAX];
+	struct vx_http_ckey key;
+
+	if (n > VX_HTTP_PREFETCH_MAX)
+		n = VX_HTTP_PREFETCH_MAX;
+	/* Two passes, so that the misses of a batch overlap: the buckets
+	 * first, then the entries the buckets point to. */
+	for (int i = 0; i < n; i++) {
+		bucket[i] = UINT32_MAX;
+		if (!is_tcp_segment(&pkts[i]))
+			continue;
+		make_key(&pkts[i], &key);
+		bucket[i] = key_bucket(h, &key);
+		__builtin_prefetch(&h->buckets[bucket[i]]);
+	}
+	for (int i = 0; i < n; i++) {
+		if (bucket[i] == UINT32_MAX)
+			continue;
+		uint32_t c = h->buckets[bucket[i]];
+		if (c) {
+			const char *e = (const char *)&h->conns[c - 1];
+			__builtin_prefetch(e);
+			__builtin_prefetch(e + 64);
+			__builtin_prefetch(e + sizeof(struct vx_http_conn) - 1);
+		}
+	}
+}
+
 void vx_http_packet(struct vx_http *h, const struct vx_packet *p)
 {
-	if (!p->has_l4 || p->key.proto != 6 || p->is_fragment)
+	if (!is_tcp_segment(p))
 		return;
 
 	const char *d = NULL;
@@ -914,6 +954,10 @@ void vx_http_packet(struct vx_http *h, const struct vx_packet *p)
 	uint8_t flags = p->tcp_flags;
 	if (wire == 0 && !(flags & (VX_TCP_SYN | VX_TCP_FIN | VX_TCP_RST | VX_TCP_ACK)))
 		return;
+	/* A bare ACK matters only to a direction holding segments behind a
+	 * hole; with every buffer free there is none, so skip the lookup. */
+	if (wire == 0 && !(flags & (VX_TCP_SYN | VX_TCP_FIN | VX_TCP_RST)) && h->nfree == h->nbufs)
+		return;
 	if (wire)
 		h->st.tcp_segments++;
 
@@ -922,7 +966,7 @@ void vx_http_packet(struct vx_http *h, const struct vx_packet *p)
 
 	struct vx_http_ckey key;
 	int di = make_key(p, &key);
-	uint32_t bucket = (uint32_t)XXH3_64bits_withSeed(&key, sizeof(key), h->seed) & h->mask;
+	uint32_t bucket = key_bucket(h, &key);
 	struct vx_http_conn *c = conn_find(h, &key, bucket);
 	uint32_t seq = p->tcp_seq;
 	if (flags & VX_TCP_SYN)
@@ -934,7 +978,9 @@ void vx_http_packet(struct vx_http *h, const struct vx_packet *p)
 		if (!(flags & VX_TCP_SYN) && !(cap && looks_like_start(d, cap)))
 			return;
 		c = conn_new(h, &key, bucket);
-	} else {
+	} else if (c->last_sec != p->ts.sec) {
+		/* The list stays in order of last_sec if an entry moves once per
+		 * second; idle expiry and eviction need no finer order. */
 		lru_unlink(h, c);
 		lru_push(h, c, (uint32_t)(c - h->conns) + 1);
 	}

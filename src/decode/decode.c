@@ -58,28 +58,6 @@ void vx_dec_fail(struct vx_dstate *st, enum vx_reason r)
 	st->p->status = reason_status[r];
 }
 
-int vx_dec_layer(struct vx_dstate *st, enum vx_layer_kind kind, uint32_t off, uint32_t len)
-{
-	struct vx_packet *p = st->p;
-
-	if (p->nlayers == VX_MAX_LAYERS) {
-		vx_dec_fail(st, VX_REASON_LAYERS_TOO_MANY);
-		return 0;
-	}
-	struct vx_layer *l = &p->layers[p->nlayers++];
-	l->kind = (uint8_t)kind;
-	l->inner = st->depth;
-	l->len = len > 0xffff ? 0xffff : (uint16_t)len;
-	l->off = off;
-	return 1;
-}
-
-void vx_dec_payload(struct vx_dstate *st, uint32_t off)
-{
-	if (st->lim > off)
-		vx_dec_layer(st, VX_LAYER_PAYLOAD, off, st->lim - off);
-}
-
 int vx_dec_enter(struct vx_dstate *st, uint32_t off, uint32_t end)
 {
 	struct vx_packet *p = st->p;

@@ -49,10 +49,31 @@ static inline int vx_dec_need(struct vx_dstate *st, uint32_t off, uint32_t n, en
 	return 0;
 }
 
-/* Append a layer; 0 when the layer table is full (the frame is then malformed). */
-int vx_dec_layer(struct vx_dstate *st, enum vx_layer_kind kind, uint32_t off, uint32_t len);
+/* Append a layer; 0 when the layer table is full (the frame is then
+ * malformed). Inline: it runs for every header of every packet. */
+static inline int vx_dec_layer(struct vx_dstate *st, enum vx_layer_kind kind, uint32_t off,
+			       uint32_t len)
+{
+	struct vx_packet *p = st->p;
+
+	if (p->nlayers == VX_MAX_LAYERS) {
+		vx_dec_fail(st, VX_REASON_LAYERS_TOO_MANY);
+		return 0;
+	}
+	struct vx_layer *l = &p->layers[p->nlayers++];
+	l->kind = (uint8_t)kind;
+	l->inner = st->depth;
+	l->len = len > 0xffff ? 0xffff : (uint16_t)len;
+	l->off = off;
+	return 1;
+}
+
 /* Record whatever follows the last header as a payload layer. */
-void vx_dec_payload(struct vx_dstate *st, uint32_t off);
+static inline void vx_dec_payload(struct vx_dstate *st, uint32_t off)
+{
+	if (st->lim > off)
+		vx_dec_layer(st, VX_LAYER_PAYLOAD, off, st->lim - off);
+}
 
 void vx_dec_ethernet(struct vx_dstate *st, uint32_t off);
 void vx_dec_ethertype(struct vx_dstate *st, uint16_t type, uint32_t off);

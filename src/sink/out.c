@@ -53,7 +53,7 @@ void vx_out_reserve(struct vx_out *o, size_t n)
 		vx_out_flush(o);
 }
 
-void vx_out_mem(struct vx_out *o, const void *p, size_t n)
+void vx_out_mem_slow(struct vx_out *o, const void *p, size_t n)
 {
 	const char *s = p;
 
@@ -67,18 +67,6 @@ void vx_out_mem(struct vx_out *o, const void *p, size_t n)
 		s += k;
 		n -= k;
 	}
-}
-
-void vx_out_str(struct vx_out *o, const char *s)
-{
-	vx_out_mem(o, s, strlen(s));
-}
-
-void vx_out_char(struct vx_out *o, char c)
-{
-	if (o->len == o->cap)
-		vx_out_flush(o);
-	o->buf[o->len++] = c;
 }
 
 void vx_out_u64(struct vx_out *o, uint64_t v)
@@ -207,15 +195,25 @@ void vx_out_json_str(struct vx_out *o, const char *s, size_t n)
 	vx_out_char(o, '"');
 }
 
+static inline int safe_char(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 void vx_out_safe(struct vx_out *o, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			vx_out_char(o, (char)c);
-		} else {
-			vx_out_str(o, "\\x");
-			vx_out_hex8(o, c);
-		}
+	size_t i = 0;
+
+	while (i < n) {
+		/* Copy each run of plain characters at once. */
+		size_t run = i;
+		while (run < n && safe_char((unsigned char)s[run]))
+			run++;
+		vx_out_mem(o, s + i, run - i);
+		if (run == n)
+			break;
+		vx_out_str(o, "\\x");
+		vx_out_hex8(o, (uint8_t)s[run]);
+		i = run + 1;
 	}
 }
