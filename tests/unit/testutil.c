@@ -12,6 +12,8 @@ void tf_bytes(struct tframe *f, const void *p, size_t n)
 {
 	if (f->len + n > sizeof(f->b))
 		n = sizeof(f->b) - f->len;
+	if (n == 0) /* p may be NULL then, and memcpy must not see it */
+		return;
 	memcpy(f->b + f->len, p, n);
 	f->len += n;
 }
