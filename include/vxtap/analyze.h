@@ -51,8 +51,12 @@ void vx_analyzer_frames(struct vx_analyzer *a, enum vx_link link, const struct v
 int vx_analyzer_run(struct vx_analyzer *a, struct vx_source *src,
 		    volatile sig_atomic_t *stop, volatile sig_atomic_t *report, int summary_fd);
 void vx_analyzer_summary(struct vx_analyzer *a, struct vx_source *src, int fd);
-/* Flush every stage's output; returns 0 or -1 if something could not be written. */
+/* Flush every stage's output; returns 0, or -1 if something could not be
+ * written at any time during the run (vx_analyzer_write_error says what). */
 int vx_analyzer_flush(struct vx_analyzer *a);
+/* The output problem to report after vx_analyzer_flush() failed: a line
+ * naming the file and the counter to look at. */
+const char *vx_analyzer_write_error(struct vx_analyzer *a);
 void vx_analyzer_stats(const struct vx_analyzer *a, struct vx_analyze_stats *out);
 void vx_analyzer_destroy(struct vx_analyzer *a);
 

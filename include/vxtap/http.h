@@ -54,7 +54,8 @@ struct vx_http_stats {
 	uint64_t connections;     /* connections tracked */
 	uint64_t gaps;            /* missing bytes in a direction (loss, capture cut) */
 	uint64_t overflows;       /* header block or out-of-order data beyond the buffer */
-	uint64_t parse_errors;    /* data where a message should start that is not HTTP */
+	uint64_t parse_errors;    /* after HTTP messages, data where a message should start that is not HTTP */
+	uint64_t not_http;        /* connections whose first data is not HTTP (TLS, SSH...): no longer watched */
 	uint64_t evictions;       /* connections dropped because the table was full */
 	uint64_t out_of_order;    /* segments ahead of the expected sequence, held */
 };

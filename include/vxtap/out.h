@@ -17,6 +17,7 @@ struct vx_out {
 	size_t len;
 	size_t cap;
 	uint64_t write_errors;
+	int reader_gone; /* a write failed with EPIPE: nobody reads the output any more */
 };
 
 int vx_out_init(struct vx_out *o, int fd, size_t cap);

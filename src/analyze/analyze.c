@@ -2,6 +2,7 @@
 #include "vxtap/analyze.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct vx_analyzer {
 	struct vx_analyze_stats stats;
 	uint64_t frame_no;
 	struct vx_packet pkts[BATCH];
+	char errbuf[4352];
 };
 
 void vx_analyze_config_default(struct vx_analyze_config *cfg)
@@ -146,7 +148,9 @@ int vx_analyzer_run(struct vx_analyzer *a, struct vx_source *src, volatile sig_a
 	int is_file = vx_source_kind(src) == VX_SOURCE_FILE;
 	double deadline = a->cfg.duration_sec ? now_sec() + a->cfg.duration_sec : 0;
 
-	while (!*stop) {
+	/* Once the reader of the stage output is gone (a pipe into head),
+	 * reading on would only count write errors. */
+	while (!*stop && !a->out.reader_gone) {
 		int max = BATCH;
 		if (a->cfg.max_frames) {
 			uint64_t left = a->cfg.max_frames - a->stats.decode.packets;
@@ -164,7 +168,10 @@ int vx_analyzer_run(struct vx_analyzer *a, struct vx_source *src, volatile sig_a
 		} else if (n == VX_SOURCE_EOF) {
 			break;
 		} else if (n == VX_SOURCE_TIMEOUT) {
+			/* Idle: what was captured so far becomes visible. */
 			vx_out_flush(&a->out);
+			if (a->writer)
+				vx_pcap_writer_flush(a->writer);
 		} else {
 			if (errno == EINTR)
 				continue;
@@ -185,11 +192,39 @@ int vx_analyzer_flush(struct vx_analyzer *a)
 {
 	int rc = 0;
 
-	if (a->writer && vx_pcap_writer_flush(a->writer) < 0)
-		rc = -1;
+	if (a->writer) {
+		struct vx_pcap_writer_stats ws;
+		if (vx_pcap_writer_flush(a->writer) < 0)
+			rc = -1;
+		vx_pcap_writer_stats(a->writer, &ws);
+		if (ws.write_errors)
+			rc = -1;
+	}
 	if (vx_out_flush(&a->out) < 0 || a->out.write_errors)
 		rc = -1;
 	return rc;
+}
+
+const char *vx_analyzer_write_error(struct vx_analyzer *a)
+{
+	if (a->writer) {
+		struct vx_pcap_writer_stats ws;
+		vx_pcap_writer_stats(a->writer, &ws);
+		if (ws.write_errors) {
+			snprintf(a->errbuf, sizeof(a->errbuf),
+				 "%s (%" PRIu64 " write errors, see pcap.write_errors)",
+				 vx_pcap_writer_error(a->writer), ws.write_errors);
+			return a->errbuf;
+		}
+	}
+	if (a->out.write_errors) {
+		snprintf(a->errbuf, sizeof(a->errbuf),
+			 "stage output could not be written (%" PRIu64
+			 " write errors, see output.write_errors)",
+			 a->out.write_errors);
+		return a->errbuf;
+	}
+	return "";
 }
 
 void vx_analyzer_stats(const struct vx_analyzer *a, struct vx_analyze_stats *out)
@@ -252,6 +287,7 @@ void vx_analyzer_summary(struct vx_analyzer *a, struct vx_source *src, int fd)
 		line(&o, "http.out_of_order", hs.out_of_order);
 		line(&o, "http.overflows", hs.overflows);
 		line(&o, "http.parse_errors", hs.parse_errors);
+		line(&o, "http.not_http", hs.not_http);
 		line(&o, "http.evictions", hs.evictions);
 	}
 	if (a->writer) {

@@ -384,11 +384,15 @@ static void dir_message(struct vx_http *h, struct vx_http_conn *c, int di,
 
 static void dir_error(struct vx_http *h, struct vx_http_conn *c, struct vx_http_dir *r)
 {
-	h->st.parse_errors++;
 	dir_resync(h, r);
-	/* Never HTTP (TLS, SSH...): free the entry rather than keep watching. */
-	if (!c->seen_msg)
+	/* Never HTTP (TLS, SSH...): not an error of HTTP; free the entry
+	 * rather than keep watching. */
+	if (!c->seen_msg) {
+		h->st.not_http++;
 		c->drop = 1;
+	} else {
+		h->st.parse_errors++;
+	}
 }
 
 /* An empty line ("\n\n" or "\n\r\n") in data[from..len)? */

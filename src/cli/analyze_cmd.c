@@ -38,7 +38,7 @@ static const char analyze_usage[] =
 	"\n"
 	"Decoding:\n"
 	"      --vxlan-port PORT    UDP destination port decoded as VXLAN; repeatable, up\n"
-	"                           to 8 (default 4789)\n"
+	"                           to 8 (default 4789; given ports replace the default)\n"
 	"      --geneve-port PORT   UDP port decoded as Geneve (default 6081, 0 = off)\n"
 	"      --max-encap N        nested encapsulations decoded, 1-16 (default 4)\n"
 	"      --vxlan-only         stages see only frames that arrived VXLAN-encapsulated\n"
@@ -85,6 +85,8 @@ static void install_signals(void)
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A closed terminal or a supervisor's hang-up: stop cleanly too. */
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = on_report;
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
@@ -350,8 +352,7 @@ int vx_cmd_analyze(int argc, char **argv)
 		rc = 1;
 	}
 	if (vx_analyzer_flush(a) < 0) {
-		fputs("vxtap analyze: some output could not be written (see output.write_errors)\n",
-		      stderr);
+		fprintf(stderr, "vxtap analyze: %s\n", vx_analyzer_write_error(a));
 		rc = 1;
 	}
 	if (summary_on)

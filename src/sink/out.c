@@ -38,6 +38,8 @@ int vx_out_flush(struct vx_out *o)
 			/* A closed pipe or full disk must not stop the data path:
 			 * count it and drop the buffered text. */
 			o->write_errors++;
+			if (errno == EPIPE)
+				o->reader_gone = 1;
 			rc = -errno;
 			break;
 		}

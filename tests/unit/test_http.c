@@ -573,6 +573,7 @@ static void test_midstream_and_errors(void **state)
 	/* Garbage where the next message should start. */
 	seg(h, 1, 7017 + 38, "HTTX/1.1 200 OK\r\n\r\n");
 	assert_int_equal(stats(h).parse_errors, 1);
+	assert_int_equal(stats(h).not_http, 0);
 	seg(h, 1, 7017 + 38 + 19, "more junk");
 	assert_int_equal(stats(h).parse_errors, 1);
 	seg(h, 1, 7017 + 38 + 28, "HTTP/1.1 304 Not Modified\r\n\r\n");
@@ -584,7 +585,8 @@ static void test_midstream_and_errors(void **state)
 	handshake(h);
 	seg(h, 0, 1001, "\x16\x03\x01\x02\x00\x01");
 	struct vx_http_stats s = stats(h);
-	assert_int_equal(s.parse_errors, 1);
+	assert_int_equal(s.parse_errors, 0);
+	assert_int_equal(s.not_http, 1);
 	seg(h, 1, 5001, "HTTP/1.1 200 OK\r\n\r\n");
 	assert_int_equal(stats(h).connections, 2);
 	vx_http_destroy(h);
