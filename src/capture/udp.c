@@ -229,12 +229,21 @@ bad_addr:
 	return -1;
 }
 
-static void set_rcvbuf(int fd, int rcvbuf)
+static void set_rcvbuf(struct udp_source *u, const char *listen, int rcvbuf)
 {
+	int got = 0;
+	socklen_t len = sizeof(got);
+
 	/* SO_RCVBUFFORCE passes net.core.rmem_max but needs CAP_NET_ADMIN;
 	 * without it SO_RCVBUF gives as much as the limit allows. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (setsockopt(u->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		(void)setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/* The kernel reports twice what it grants (bookkeeping overhead). */
+	if (getsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 && got / 2 < rcvbuf)
+		vx_source_seterr(&u->base,
+		                 "%s: receive buffer is %d bytes, not the %d asked for "
+		                 "(raise net.core.rmem_max or run with CAP_NET_ADMIN)",
+		                 listen, got / 2, rcvbuf);
 }
 
 struct vx_source *vx_source_open_udp_slots(const char *listen, int rcvbuf, uint32_t slot_size,
@@ -292,7 +301,7 @@ struct vx_source *vx_source_open_udp_slots(const char *listen, int rcvbuf, uint3
 		goto fail;
 	}
 	if (rcvbuf > 0)
-		set_rcvbuf(u->fd, rcvbuf);
+		set_rcvbuf(u, listen, rcvbuf);
 	/* Both are best effort: without them drops are not counted and the
 	 * batch's clock time stands in for the receive time. */
 	(void)setsockopt(u->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));

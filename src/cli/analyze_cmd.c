@@ -323,6 +323,9 @@ int vx_cmd_analyze(int argc, char **argv)
 		fprintf(stderr, "vxtap analyze: %s\n", err);
 		return 2;
 	}
+	/* Set up, but with less than asked for (a smaller receive buffer). */
+	if (listen_addr && *vx_source_error(src))
+		fprintf(stderr, "vxtap analyze: warning: %s\n", vx_source_error(src));
 
 	int out_fd = 1, summary_fd = 2, summary_on = 1;
 	if (output && (rc = open_out(output, &out_fd))) {
