@@ -22,6 +22,7 @@ enum vx_link {
 	VX_LINK_RAW,          /* DLT_RAW: bare IPv4 or IPv6 */
 	VX_LINK_SLL,          /* DLT_LINUX_SLL: 16-byte Linux cooked header */
 	VX_LINK_VXLAN,        /* a UDP payload that starts with a VXLAN header */
+	VX_LINK_GENEVE,       /* a UDP payload that starts with a Geneve header */
 };
 
 enum vx_layer_kind {

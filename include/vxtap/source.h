@@ -53,6 +53,9 @@ struct vx_source *vx_source_open_udp_slots(const char *listen, int rcvbuf, uint3
 /* The UDP port a UDP source is bound to (useful after listening on port 0);
  * -1 for other sources. */
 int vx_source_udp_port(const struct vx_source *s);
+/* The datagrams of a UDP source carry Geneve instead of VXLAN (a listener on
+ * the Geneve port, as a Gateway Load Balancer's target receives them). */
+void vx_source_udp_geneve(struct vx_source *s);
 
 /* Capture on a live interface with libpcap; bpf is a filter expression
  * (NULL for the default "udp port 4789"), snaplen 0 means 262144. */

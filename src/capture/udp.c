@@ -337,6 +337,12 @@ struct vx_source *vx_source_open_udp(const char *listen, int rcvbuf, char *err, 
 	return vx_source_open_udp_slots(listen, rcvbuf, 0, err, errlen);
 }
 
+void vx_source_udp_geneve(struct vx_source *s)
+{
+	if (s->kind == VX_SOURCE_UDP)
+		s->link = VX_LINK_GENEVE;
+}
+
 int vx_source_udp_port(const struct vx_source *s)
 {
 	if (s->kind != VX_SOURCE_UDP)

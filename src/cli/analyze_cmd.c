@@ -24,7 +24,9 @@ static const char analyze_usage[] =
 	"Input (exactly one):\n"
 	"  -r, --read FILE          pcap or pcapng file (\"-\" reads standard input)\n"
 	"  -l, --listen ADDR:PORT   receive VXLAN datagrams on a UDP socket, as a mirror\n"
-	"                           target does (e.g. 0.0.0.0:4789, [::]:4789); no root\n"
+	"                           target does (e.g. 0.0.0.0:4789, [::]:4789); no root.\n"
+	"                           On the --geneve-port (6081), datagrams are Geneve,\n"
+	"                           as a Gateway Load Balancer's target receives them\n"
 	"  -i, --interface IFACE    capture on a live interface (root or CAP_NET_RAW)\n"
 	"\n"
 	"Stages (any combination; with none, only the summary is printed):\n"
@@ -323,6 +325,9 @@ int vx_cmd_analyze(int argc, char **argv)
 		fprintf(stderr, "vxtap analyze: %s\n", err);
 		return 2;
 	}
+	if (listen_addr && cfg.decode.geneve_port &&
+	    vx_source_udp_port(src) == cfg.decode.geneve_port)
+		vx_source_udp_geneve(src);
 	/* Set up, but with less than asked for (a smaller receive buffer). */
 	if (listen_addr && *vx_source_error(src))
 		fprintf(stderr, "vxtap analyze: warning: %s\n", vx_source_error(src));

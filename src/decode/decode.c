@@ -131,6 +131,9 @@ enum vx_status vx_decode(const struct vx_decode_config *cfg, enum vx_link link,
 	case VX_LINK_VXLAN:
 		vx_dec_vxlan(&st, 0);
 		break;
+	case VX_LINK_GENEVE:
+		vx_dec_geneve(&st, 0);
+		break;
 	}
 	return (enum vx_status)p->status;
 }

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.max_encap_depth = (uint8_t)(1 + (data[0] >> 4) % 8);
 	if (data[0] & 8)
 		cfg.vxlan_ports[cfg.n_vxlan_ports++] = 8472;
-	enum vx_link link = (enum vx_link)(data[0] % 5);
+	enum vx_link link = (enum vx_link)(data[0] % 6);
 	uint32_t caplen = (uint32_t)(size - 2);
 	uint32_t wirelen = caplen + data[1];
 

@@ -92,3 +92,33 @@ grep -qx "http.requests 5" "$work/summary" || fail "final summary lacks 'http.re
 n=$(grep -c "vni=77 10.0.0.1:4000[0-4] > 10.0.0.2:80 request GET /n[0-4] HTTP/1.1 host=\"signals.test\"" "$work/out")
 [[ $n -eq 5 ]] || fail "expected 5 request lines in the HTTP log, found $n"
 echo "cli/signals: SIGUSR1 summary and SIGTERM flush ok"
+
+# A listener on the Geneve port takes Geneve datagrams (as a Gateway Load
+# Balancer's target does): Geneve around VXLAN around the inner frame.
+gport=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$vxtap" analyze --listen "127.0.0.1:$gport" --geneve-port "$gport" --brief --count 1 \
+	--summary none >"$work/geneve.out" 2>"$work/err" &
+pid=$!
+for _ in $(seq 100); do
+	ss -Hlun "sport = :$gport" | grep -q . && break
+	sleep 0.1
+done
+python3 - "$gport" <<'PY'
+import socket, struct, sys
+ip = bytes.fromhex("4500004e000000004011") + b"\0\0" + bytes([10, 1, 0, 1, 10, 1, 0, 2])
+udp = struct.pack("!HHHH", 5353, 4789, 8 + 8 + 14 + 20 + 8, 0)
+inner_ip = bytes.fromhex("4500001c000000004011") + b"\0\0" + bytes([10, 9, 0, 1, 10, 9, 0, 2])
+inner = bytes.fromhex("020000000002020000000001") + b"\x08\x00" + inner_ip + struct.pack("!HHHH", 1111, 2222, 8, 0)
+vxlan = struct.pack("!II", 0x08000000, 31 << 8)
+outer = bytes.fromhex("020000000002020000000001") + b"\x08\x00"
+geneve = struct.pack("!BBHI", 0, 0, 0x6558, 0)
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(
+    geneve + outer + ip + udp + vxlan + inner, ("127.0.0.1", int(sys.argv[1])))
+PY
+wait "$pid"
+rc=$?
+pid=""
+[[ $rc -eq 0 ]] || fail "Geneve listener exited with status $rc"
+grep -q "vni=31 udp 10.9.0.1:1111 > 10.9.0.2:2222 .* ok$" "$work/geneve.out" ||
+	{ cat "$work/geneve.out"; fail "Geneve listener did not decode Geneve/VXLAN to the inner flow"; }
+echo "cli/signals: Geneve listener ok"

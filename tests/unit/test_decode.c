@@ -440,6 +440,34 @@ static void test_vxlan_link(void **state)
 	assert_int_equal(pkt.inner_off, 8);
 }
 
+/* A Geneve listener's datagram: Geneve (4 bytes of options) around VXLAN. */
+static void test_geneve_link(void **state)
+{
+	(void)state;
+	struct tframe inner, f;
+	tf_tcp4_frame(&inner, "10.0.0.1", 1, "10.0.0.2", 2, 0, 0, 0, NULL, 0);
+	tf_reset(&f);
+	tf_u8(&f, 1); /* version 0, 1 word of options */
+	tf_u8(&f, 0);
+	tf_be16(&f, 0x6558);
+	tf_be32(&f, 77 << 8);
+	tf_be32(&f, 0x01020304);
+	tf_bytes(&f, inner.b, inner.len);
+	assert_int_equal(vx_decode(&cfg, VX_LINK_GENEVE, f.b, (uint32_t)f.len, (uint32_t)f.len, &pkt),
+			 VX_STATUS_OK);
+	assert_int_equal(pkt.layers[0].kind, VX_LAYER_GENEVE);
+	assert_int_equal(pkt.layers[0].len, 12);
+	assert_int_equal(pkt.inner_off, 12);
+	assert_int_equal(pkt.inner_link, VX_LINK_ETHERNET);
+	assert_int_equal(pkt.key.sport, 1);
+	assert_int_equal(pkt.key.dport, 2);
+	/* Version 1 is not Geneve as RFC 8926 defines it. */
+	f.b[0] |= 0x40;
+	assert_int_equal(vx_decode(&cfg, VX_LINK_GENEVE, f.b, (uint32_t)f.len, (uint32_t)f.len, &pkt),
+			 VX_STATUS_MALFORMED);
+	assert_int_equal(pkt.reason, VX_REASON_GENEVE_VERSION);
+}
+
 /* ---- decoding inside a VXLAN tunnel ---- */
 
 /* Where build_vxlan puts the inner frame: outer Ethernet, IPv4, UDP, VXLAN. */
@@ -912,6 +940,7 @@ int main(void)
 		cmocka_unit_test_setup(test_nested_encap_bounded, setup),
 		cmocka_unit_test_setup(test_null_and_raw_links, setup),
 		cmocka_unit_test_setup(test_vxlan_link, setup),
+		cmocka_unit_test_setup(test_geneve_link, setup),
 		cmocka_unit_test_setup(test_vxlan_inner_vlan, setup),
 		cmocka_unit_test_setup(test_vxlan_inner_qinq, setup),
 		cmocka_unit_test_setup(test_vxlan_inner_ipv4_options, setup),
