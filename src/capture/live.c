@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +69,6 @@ static int live_next(struct vx_source *s, struct vx_frame *frames, int max, int 
 {
 	struct live_source *l = (struct live_source *)s;
 	int cnt = (int)(l->arena.size / l->slot);
-	struct pollfd pfd = {.fd = l->fd, .events = POLLIN};
 	int rc;
 
 	if (cnt > max)
@@ -81,15 +79,9 @@ static int live_next(struct vx_source *s, struct vx_frame *frames, int max, int 
 	rc = live_dispatch(l, cnt);
 	if (rc != 0)
 		return rc;
-	if (timeout_ms == 0)
-		return VX_SOURCE_TIMEOUT;
-	rc = poll(&pfd, 1, timeout_ms < 0 ? -1 : timeout_ms);
-	if (rc == 0 || (rc < 0 && errno == EINTR))
-		return VX_SOURCE_TIMEOUT;
-	if (rc < 0) {
-		vx_source_seterr(s, "%s: poll: %s", l->name, strerror(errno));
-		return VX_SOURCE_ERROR;
-	}
+	rc = vx_source_wait(s, l->fd, timeout_ms, l->name);
+	if (rc != 0)
+		return rc;
 	rc = live_dispatch(l, cnt);
 	return rc != 0 ? rc : VX_SOURCE_TIMEOUT;
 }

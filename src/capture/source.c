@@ -2,7 +2,9 @@
  * mapping from libpcap link types to ours. */
 #include "source_internal.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,4 +135,21 @@ void vx_source_close(struct vx_source *s)
 {
 	if (s)
 		s->ops->close(s);
+}
+
+int vx_source_wait(struct vx_source *s, int fd, int timeout_ms, const char *what)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int rc;
+
+	if (timeout_ms == 0)
+		return VX_SOURCE_TIMEOUT;
+	rc = poll(&pfd, 1, timeout_ms < 0 ? -1 : timeout_ms);
+	if (rc == 0 || (rc < 0 && errno == EINTR))
+		return VX_SOURCE_TIMEOUT;
+	if (rc < 0) {
+		vx_source_seterr(s, "%s: poll: %s", what, strerror(errno));
+		return VX_SOURCE_ERROR;
+	}
+	return 0;
 }

@@ -31,6 +31,11 @@ void vx_source_init(struct vx_source *s, const struct vx_source_ops *ops, enum v
 void vx_source_seterr(struct vx_source *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Wait up to timeout_ms (negative: no limit, 0: not at all) for fd to be
+ * readable. Returns 0 when it is, VX_SOURCE_TIMEOUT (also when a signal
+ * interrupted the wait), or VX_SOURCE_ERROR with "<what>: poll: ..." set. */
+int vx_source_wait(struct vx_source *s, int fd, int timeout_ms, const char *what);
+
 /* A copy arena for backends whose library reuses its packet buffer: frames of
  * one batch are copied into it; vx_arena_reset() at the start of each batch. */
 struct vx_arena {

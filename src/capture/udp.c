@@ -61,17 +61,12 @@ static int udp_next(struct vx_source *s, struct vx_frame *frames, int max, int t
 
 	rc = udp_recv(u, n);
 	if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		struct pollfd pfd = {.fd = u->fd, .events = POLLIN};
+		char what[32];
 
-		if (timeout_ms == 0)
-			return VX_SOURCE_TIMEOUT;
-		rc = poll(&pfd, 1, timeout_ms < 0 ? -1 : timeout_ms);
-		if (rc == 0 || (rc < 0 && errno == EINTR))
-			return VX_SOURCE_TIMEOUT;
-		if (rc < 0) {
-			vx_source_seterr(s, "udp port %d: poll: %s", u->port, strerror(errno));
-			return VX_SOURCE_ERROR;
-		}
+		snprintf(what, sizeof(what), "udp port %d", u->port);
+		rc = vx_source_wait(s, u->fd, timeout_ms, what);
+		if (rc != 0)
+			return rc;
 		rc = udp_recv(u, n);
 	}
 	if (rc < 0) {
