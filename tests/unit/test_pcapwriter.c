@@ -22,22 +22,18 @@ static char tmpdir[256];
 static int setup_tmp(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vxtap-test-pcapwriter-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return tu_tmp_make(tmpdir, sizeof(tmpdir), "pcapwriter");
 }
 
 static int teardown_tmp(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tu_tmp_remove(tmpdir);
 }
 
 static void tmp_path(char *buf, size_t len, const char *name)
 {
-	snprintf(buf, len, "%s/%s", tmpdir, name);
+	tu_tmp_path(tmpdir, buf, len, name);
 }
 
 static void frame_bytes(uint8_t *b, size_t len, uint32_t seed)

@@ -1,6 +1,8 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void tf_reset(struct tframe *f)
@@ -109,4 +111,23 @@ void tf_tcp4_frame(struct tframe *f, const char *src, uint16_t sport, const char
 	tf_ipv4(f, src, dst, 6, (uint16_t)(20 + plen));
 	tf_tcp(f, sport, dport, seq, ack, flags);
 	tf_bytes(f, payload, plen);
+}
+
+int tu_tmp_make(char *dir, size_t len, const char *test)
+{
+	snprintf(dir, len, "/tmp/vxtap-test-%s-XXXXXX", test);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+void tu_tmp_path(const char *dir, char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+int tu_tmp_remove(const char *dir)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
 }

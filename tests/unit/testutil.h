@@ -36,4 +36,11 @@ void tf_tcp4_frame(struct tframe *f, const char *src, uint16_t sport, const char
 		   uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, const void *payload,
 		   size_t plen);
 
+/* A scratch directory under /tmp for tests that write files: tu_tmp_make()
+ * creates it (0 or -1), tu_tmp_path() names a file in it, tu_tmp_remove()
+ * deletes it with its contents. */
+int tu_tmp_make(char *dir, size_t len, const char *test);
+void tu_tmp_path(const char *dir, char *buf, size_t len, const char *name);
+int tu_tmp_remove(const char *dir);
+
 #endif
