@@ -8,7 +8,7 @@ build=${1:-build}
 # Build: compiler, CMake, libraries. Tests: cmocka, clang (libFuzzer),
 # tshark (decoder oracle), iproute2/curl/python3 (end-to-end scenarios).
 packages=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
-	libpcap-dev libxxhash-dev libcmocka-dev
+	libpcap-dev libxxhash-dev libcmocka-dev libsqlite3-dev libjansson-dev sqlite3
 	tshark tcpdump iproute2 curl python3 procps)
 
 missing=()

@@ -1,0 +1,251 @@
+/* The control-plane verbs (create-traffic-mirror-target, …): arguments are
+ * parsed from the action table in the AWS CLI's syntax, the action runs
+ * against the state store, and the response is printed as the AWS CLI
+ * prints it. --help is generated from the same table. */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vxtap/action.h"
+#include "vxtap/shorthand.h"
+
+static const char *type_syntax(enum vx_ptype t)
+{
+	switch (t) {
+	case VX_T_STRING:
+		return "<string>";
+	case VX_T_INT:
+		return "<integer>";
+	case VX_T_BOOL:
+		return "| --no-…";
+	case VX_T_STRING_LIST:
+		return "<value> [<value> …]";
+	case VX_T_PORT_RANGE:
+		return "FromPort=<int>,ToPort=<int>";
+	case VX_T_FILTERS:
+		return "Name=<name>,Values=<v>[,<v>…] […]";
+	case VX_T_TAG_SPECS:
+		return "ResourceType=<type>,Tags=[{Key=<k>,Value=<v>}]";
+	case VX_T_DEST_OPTIONS:
+		return "FileFormat=<f>,HiveCompatiblePartitions=<bool>,PerHourPartition=<bool>";
+	case VX_T_LB_TARGETS:
+		return "Id=<address>,Port=<port> […]";
+	case VX_T_DOCUMENT:
+		return "<json>";
+	}
+	return "";
+}
+
+void vx_cli_action_help(const struct vx_action *a, FILE *f)
+{
+	fprintf(f, "usage: vxtap %s [options]\n\n%s\n(API action %s)\n\noptions:\n", a->verb,
+		a->summary, a->name);
+	for (const struct vx_param *p = a->params; p->member; p++) {
+		fprintf(f, "  --%s %s%s\n", p->option, type_syntax(p->type),
+			(p->flags & VX_P_REQUIRED) ? "   (required)" : "");
+		fprintf(f, "      %s\n", p->help);
+	}
+	if (a->flags & VX_A_CLIENT_TOKEN)
+		fputs("  --client-token <string>\n"
+		      "      idempotency token (1-64 characters); the same token and request give\n"
+		      "      the same answer without a second change. Generated when omitted.\n",
+		      f);
+	fputs("  --dry-run | --no-dry-run\n"
+	      "      check the request and report DryRunOperation instead of doing it\n"
+	      "  --cli-input-json <json>\n"
+	      "      the whole request as a JSON object with the API's member names\n"
+	      "  --state <path>\n"
+	      "      the state store (default $VXTAP_STATE, /var/lib/vxtap/state.db for root,\n"
+	      "      ~/.local/state/vxtap/state.db otherwise)\n"
+	      "  --output json\n"
+	      "      the only output format\n"
+	      "\nExit status: 0 done, 254 the service refused (the error code is printed),\n"
+	      "2 bad command line.\n",
+	      f);
+}
+
+static void new_client_token(char *out, size_t len)
+{
+	uint8_t b[16];
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = (uint8_t)rand();
+	b[6] = (b[6] & 0x0f) | 0x40; /* UUID version 4, as the AWS CLI sends */
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, len,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
+}
+
+static bool is_list_type(enum vx_ptype t)
+{
+	return t == VX_T_STRING_LIST || t == VX_T_FILTERS || t == VX_T_TAG_SPECS ||
+	       t == VX_T_LB_TARGETS;
+}
+
+int vx_cli_open_store(const char *state, struct vx_store **st)
+{
+	char path[4096];
+	if (!state) {
+		if (vx_store_default_path(path, sizeof(path)) < 0) {
+			fprintf(stderr, "vxtap: the default state path is too long; use --state\n");
+			return 2;
+		}
+		state = path;
+	}
+	struct vx_err err = {0};
+	if (vx_store_open(st, state, &err) < 0) {
+		fprintf(stderr, "vxtap: %s\n", err.message);
+		return 1;
+	}
+	return 0;
+}
+
+void vx_cli_caller(struct vx_caller *caller, char *principal, size_t plen, char *source,
+		   size_t slen)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	snprintf(principal, plen, "uid=%u(%s)", (unsigned)geteuid(), pw ? pw->pw_name : "?");
+	snprintf(source, slen, "cli pid=%d", (int)getpid());
+	caller->principal = principal;
+	caller->source = source;
+}
+
+int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
+{
+	json_t *req = json_object();
+	const char *state = NULL;
+	int rc = 2;
+	struct vx_err err = {0};
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h") || !strcmp(arg, "help")) {
+			vx_cli_action_help(a, stdout);
+			json_decref(req);
+			return 0;
+		}
+		if (strncmp(arg, "--", 2)) {
+			fprintf(stderr, "vxtap %s: unexpected argument '%s' (options start with --; "
+				"see --help)\n", a->verb, arg);
+			goto out;
+		}
+		const char *name = arg + 2;
+		bool has_value = i + 1 < argc;
+		if (!strcmp(name, "dry-run") || !strcmp(name, "no-dry-run")) {
+			json_object_set_new(req, "DryRun", json_boolean(!strcmp(name, "dry-run")));
+			continue;
+		}
+		if (!strcmp(name, "state") || !strcmp(name, "output") ||
+		    !strcmp(name, "client-token") || !strcmp(name, "cli-input-json")) {
+			if (!has_value) {
+				fprintf(stderr, "vxtap %s: %s needs a value\n", a->verb, arg);
+				goto out;
+			}
+			const char *v = argv[++i];
+			if (!strcmp(name, "state")) {
+				state = v;
+			} else if (!strcmp(name, "output")) {
+				if (strcmp(v, "json")) {
+					fprintf(stderr, "vxtap %s: --output '%s' is not supported "
+						"(allowed: json)\n", a->verb, v);
+					goto out;
+				}
+			} else if (!strcmp(name, "client-token")) {
+				if (!(a->flags & VX_A_CLIENT_TOKEN)) {
+					fprintf(stderr, "vxtap %s: --client-token is not an option of "
+						"this verb\n", a->verb);
+					goto out;
+				}
+				json_object_set_new(req, "ClientToken", json_string(v));
+			} else {
+				json_error_t jerr;
+				json_t *in = json_loads(v, 0, &jerr);
+				if (!json_is_object(in)) {
+					fprintf(stderr, "vxtap %s: --cli-input-json: %s\n", a->verb,
+						in ? "expected a JSON object" : jerr.text);
+					json_decref(in);
+					goto out;
+				}
+				json_object_update(req, in);
+				json_decref(in);
+			}
+			continue;
+		}
+		const struct vx_param *p = a->params;
+		bool negated = false;
+		while (p->member && strcmp(p->option, name)) {
+			if (p->type == VX_T_BOOL && !strncmp(name, "no-", 3) &&
+			    !strcmp(p->option, name + 3)) {
+				negated = true;
+				break;
+			}
+			p++;
+		}
+		if (!p->member) {
+			fprintf(stderr, "vxtap %s: unknown option %s (see vxtap %s --help)\n", a->verb,
+				arg, a->verb);
+			goto out;
+		}
+		if (json_object_get(req, p->member)) {
+			fprintf(stderr, "vxtap %s: --%s given twice\n", a->verb, p->option);
+			goto out;
+		}
+		if (p->type == VX_T_BOOL) {
+			json_object_set_new(req, p->member, json_boolean(!negated));
+			continue;
+		}
+		int n = 0;
+		if (is_list_type(p->type))
+			while (i + 1 + n < argc && strncmp(argv[i + 1 + n], "--", 2))
+				n++;
+		else
+			n = has_value ? 1 : 0;
+		if (n == 0) {
+			fprintf(stderr, "vxtap %s: --%s needs a value: %s\n", a->verb, p->option,
+				type_syntax(p->type));
+			goto out;
+		}
+		json_t *v = vx_shorthand_parse(arg, p->type, argv + i + 1, n, &err);
+		if (!v) {
+			fprintf(stderr, "vxtap %s: %s\n", a->verb, err.message);
+			goto out;
+		}
+		json_object_set_new(req, p->member, v);
+		i += n;
+	}
+	/* The AWS CLI fills ClientToken with a fresh UUID when it is not given. */
+	char token[40];
+	if ((a->flags & VX_A_CLIENT_TOKEN) && !json_object_get(req, "ClientToken")) {
+		new_client_token(token, sizeof(token));
+		json_object_set_new(req, "ClientToken", json_string(token));
+	}
+	struct vx_store *st;
+	if ((rc = vx_cli_open_store(state, &st)) != 0)
+		goto out;
+	struct vx_caller caller;
+	char principal[96], source[48];
+	vx_cli_caller(&caller, principal, sizeof(principal), source, sizeof(source));
+	json_t *resp;
+	if (vx_action_invoke(st, a, req, &caller, &resp, &err) < 0) {
+		fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s\n",
+			err.code, a->name, err.message);
+		rc = 254;
+	} else {
+		if (json_object_size(resp)) {
+			char *txt = vx_action_format(resp);
+			printf("%s\n", txt);
+			free(txt);
+		}
+		json_decref(resp);
+		rc = fflush(stdout) == 0 ? 0 : 1;
+	}
+	vx_store_close(st);
+out:
+	json_decref(req);
+	return rc;
+}

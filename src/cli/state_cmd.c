@@ -1,0 +1,272 @@
+/* Commands about the state as a whole and the daemon: export, apply,
+ * audit, run, status. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vxtap/daemon.h"
+
+/* --state, or the default path. */
+static int state_path(const char *given, char *buf, size_t len)
+{
+	if (given) {
+		snprintf(buf, len, "%s", given);
+		return 0;
+	}
+	if (vx_store_default_path(buf, len) < 0) {
+		fprintf(stderr, "vxtap: the default state path is too long; use --state\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "vxtap %s: ", cmd);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see vxtap %s --help)\n", cmd);
+	return 2;
+}
+
+static bool is_help(const char *a)
+{
+	return !strcmp(a, "--help") || !strcmp(a, "-h");
+}
+
+/* Run one action through the store with the CLI as caller. */
+static int invoke(const char *state, const char *action, json_t *req, json_t **resp)
+{
+	struct vx_store *st;
+	int rc = vx_cli_open_store(state, &st);
+	if (rc)
+		return rc;
+	struct vx_caller caller;
+	char principal[96], source[48];
+	vx_cli_caller(&caller, principal, sizeof(principal), source, sizeof(source));
+	struct vx_err err = {0};
+	const struct vx_action *a = vx_action_by_name(action);
+	if (vx_action_invoke(st, a, req, &caller, resp, &err) < 0) {
+		fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s\n",
+			err.code, a->name, err.message);
+		rc = 254;
+	}
+	vx_store_close(st);
+	return rc;
+}
+
+int vx_cmd_export(int argc, char **argv)
+{
+	const char *state = NULL, *out = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			puts("usage: vxtap export [--state PATH] [-o FILE]\n\n"
+			     "Print the whole state (host identity, interfaces, load balancers, targets,\n"
+			     "filters with rules, sessions, flow logs) as one JSON document, for\n"
+			     "vxtap apply -f. -o writes it to FILE instead (atomically).");
+			return 0;
+		}
+		if (!strcmp(argv[i], "--state") && i + 1 < argc)
+			state = argv[++i];
+		else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output-file")) && i + 1 < argc)
+			out = argv[++i];
+		else
+			return usage_error("export", "unexpected argument '%s'", argv[i]);
+	}
+	json_t *req = json_object(), *resp = NULL;
+	int rc = invoke(state, "ExportState", req, &resp);
+	json_decref(req);
+	if (rc)
+		return rc;
+	char *txt = json_dumps(json_object_get(resp, "State"), JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+	json_decref(resp);
+	if (!out) {
+		printf("%s\n", txt);
+		free(txt);
+		return fflush(stdout) ? 1 : 0;
+	}
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+	FILE *f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%s\n", txt) < 0 || fclose(f) != 0 || rename(tmp, out) < 0) {
+		fprintf(stderr, "vxtap export: cannot write %s: %s\n", out, strerror(errno));
+		free(txt);
+		return 1;
+	}
+	free(txt);
+	return 0;
+}
+
+int vx_cmd_apply(int argc, char **argv)
+{
+	const char *state = NULL, *file = NULL;
+	bool dry_run = false;
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			puts("usage: vxtap apply -f FILE [--state PATH] [--dry-run]\n\n"
+			     "Replace the whole state with a document written by vxtap export (FILE or -\n"
+			     "for standard input). Every object is checked as if created by hand; if any\n"
+			     "is refused, the error names it and nothing changes. Host interfaces keep\n"
+			     "the eni- IDs the document gives their names.");
+			return 0;
+		}
+		if (!strcmp(argv[i], "--state") && i + 1 < argc)
+			state = argv[++i];
+		else if ((!strcmp(argv[i], "-f") || !strcmp(argv[i], "--file")) && i + 1 < argc)
+			file = argv[++i];
+		else if (!strcmp(argv[i], "--dry-run"))
+			dry_run = true;
+		else
+			return usage_error("apply", "unexpected argument '%s'", argv[i]);
+	}
+	if (!file)
+		return usage_error("apply", "%s", "-f FILE is required");
+	json_error_t jerr;
+	json_t *doc = !strcmp(file, "-") ? json_loadf(stdin, 0, &jerr) : json_load_file(file, 0, &jerr);
+	if (!json_is_object(doc)) {
+		if (doc)
+			fprintf(stderr, "vxtap apply: %s: expected a JSON object\n", file);
+		else
+			fprintf(stderr, "vxtap apply: %s: line %d: %s\n", file, jerr.line, jerr.text);
+		json_decref(doc);
+		return 2;
+	}
+	json_t *req = json_pack("{s:o}", "State", doc), *resp = NULL;
+	if (dry_run)
+		json_object_set_new(req, "DryRun", json_true());
+	int rc = invoke(state, "ApplyState", req, &resp);
+	json_decref(req);
+	if (rc == 0) {
+		char *txt = vx_action_format(resp);
+		printf("%s\n", txt);
+		free(txt);
+	}
+	json_decref(resp);
+	return rc;
+}
+
+int vx_cmd_audit(int argc, char **argv)
+{
+	const char *state = NULL;
+	long long since = 0;
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			puts("usage: vxtap audit [--state PATH] [--since SEQ]\n\n"
+			     "Print the audit log: one JSON line per change attempted through the CLI\n"
+			     "or the API (Seq, Time, Principal, Source, Action, Request, Result), failed\n"
+			     "and dry-run attempts included. --since prints lines after SEQ.");
+			return 0;
+		}
+		if (!strcmp(argv[i], "--state") && i + 1 < argc) {
+			state = argv[++i];
+		} else if (!strcmp(argv[i], "--since") && i + 1 < argc) {
+			char *end;
+			since = strtoll(argv[++i], &end, 10);
+			if (*end || since < 0)
+				return usage_error("audit", "--since '%s' is not a sequence number",
+						   argv[i]);
+		} else {
+			return usage_error("audit", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	struct vx_store *st;
+	int rc = vx_cli_open_store(state, &st);
+	if (rc)
+		return rc;
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(vx_store_db(st),
+			   "SELECT seq, time, principal, source, action, request, result FROM audit "
+			   "WHERE seq > ? ORDER BY seq",
+			   -1, &s, NULL);
+	sqlite3_bind_int64(s, 1, since);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *line = json_pack(
+			"{s:I, s:s, s:s, s:s, s:s, s:o?, s:o?}", "Seq",
+			(json_int_t)sqlite3_column_int64(s, 0), "Time", sqlite3_column_text(s, 1),
+			"Principal", sqlite3_column_text(s, 2), "Source", sqlite3_column_text(s, 3),
+			"Action", sqlite3_column_text(s, 4), "Request",
+			json_loads((const char *)sqlite3_column_text(s, 5), 0, NULL), "Result",
+			json_loads((const char *)sqlite3_column_text(s, 6), 0, NULL));
+		char *txt = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		printf("%s\n", txt);
+		free(txt);
+		json_decref(line);
+	}
+	sqlite3_finalize(s);
+	vx_store_close(st);
+	return fflush(stdout) ? 1 : 0;
+}
+
+int vx_cmd_run(int argc, char **argv)
+{
+	const char *state = NULL, *sock = NULL;
+	unsigned poll_ms = 100;
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			puts("usage: vxtap run [--state PATH] [--status-socket PATH] [--poll-ms N]\n\n"
+			     "The agent daemon: loads the state, applies it, and applies every change\n"
+			     "made with the CLI or the API while it runs (checked every --poll-ms,\n"
+			     "default 100 ms; SIGHUP reloads at once). vxtap status shows what it has\n"
+			     "applied; its socket is <state>.sock unless --status-socket is given.\n"
+			     "SIGTERM or SIGINT stop it.");
+			return 0;
+		}
+		if (!strcmp(argv[i], "--state") && i + 1 < argc) {
+			state = argv[++i];
+		} else if (!strcmp(argv[i], "--status-socket") && i + 1 < argc) {
+			sock = argv[++i];
+		} else if (!strcmp(argv[i], "--poll-ms") && i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+			if (*end || v < 10 || v > 10000)
+				return usage_error("run", "--poll-ms '%s' is not valid (allowed: 10-10000)",
+						   argv[i]);
+			poll_ms = (unsigned)v;
+		} else {
+			return usage_error("run", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	char path[4096];
+	if (state_path(state, path, sizeof(path)) < 0)
+		return 2;
+	struct vx_daemon_options opt = {.state_path = path, .status_socket = sock, .poll_ms = poll_ms};
+	return vx_daemon_run(&opt);
+}
+
+int vx_cmd_status(int argc, char **argv)
+{
+	const char *state = NULL, *sock = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			puts("usage: vxtap status [--state PATH] [--status-socket PATH]\n\n"
+			     "Ask the running daemon (vxtap run) what it has applied: the store\n"
+			     "generation, each source interface's sessions with their filters and\n"
+			     "targets, and the flow logs. Exit 1 when no daemon answers.");
+			return 0;
+		}
+		if (!strcmp(argv[i], "--state") && i + 1 < argc)
+			state = argv[++i];
+		else if (!strcmp(argv[i], "--status-socket") && i + 1 < argc)
+			sock = argv[++i];
+		else
+			return usage_error("status", "unexpected argument '%s'", argv[i]);
+	}
+	char path[4096], sockbuf[256], why[512];
+	if (!sock) {
+		if (state_path(state, path, sizeof(path)) < 0 ||
+		    vx_daemon_socket_path(path, sockbuf, sizeof(sockbuf)) < 0) {
+			fprintf(stderr, "vxtap status: the state path is too long; use --status-socket\n");
+			return 2;
+		}
+		sock = sockbuf;
+	}
+	char *txt = vx_daemon_query_status(sock, why, sizeof(why));
+	if (!txt) {
+		fprintf(stderr, "vxtap status: no daemon answers: %s\n", why);
+		return 1;
+	}
+	fputs(txt, stdout);
+	free(txt);
+	return fflush(stdout) ? 1 : 0;
+}

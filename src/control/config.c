@@ -1,0 +1,316 @@
+/* Loading the data path's configuration from the store. */
+#include "vxtap/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+
+static void copy_text(char *dst, size_t len, sqlite3_stmt *s, int col)
+{
+	const char *t = vx_col_text(s, col);
+	snprintf(dst, len, "%s", t ? t : "");
+}
+
+static int load_targets(struct vx_store *st, struct vx_config *cfg)
+{
+	sqlite3 *db = vx_store_db(st);
+	sqlite3_stmt *s, *m;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT t.id, t.type, t.lb_arn, e.private_ip, l.hc_port, l.hc_interval, "
+			       "l.hc_timeout, l.healthy_threshold, l.unhealthy_threshold "
+			       "FROM mirror_target t LEFT JOIN network_interface e ON e.id=t.eni_id "
+			       "LEFT JOIN load_balancer l ON l.arn=t.lb_arn ORDER BY t.id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_prepare_v2(db,
+			   "SELECT address, port FROM load_balancer_member WHERE arn=? "
+			   "ORDER BY address, port",
+			   -1, &m, NULL);
+	size_t cap = 0;
+	int rc = 0;
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		if (cfg->n_targets == cap) {
+			cap = cap ? cap * 2 : 16;
+			void *p = realloc(cfg->targets, cap * sizeof(*cfg->targets));
+			if (!p) {
+				rc = -1;
+				break;
+			}
+			cfg->targets = p;
+		}
+		struct vx_target_cfg *t = &cfg->targets[cfg->n_targets++];
+		memset(t, 0, sizeof(*t));
+		copy_text(t->id, sizeof(t->id), s, 0);
+		t->group = !strcmp(vx_col_text(s, 1), "network-load-balancer");
+		if (!t->group) {
+			t->members = calloc(1, sizeof(*t->members));
+			if (!t->members) {
+				rc = -1;
+				break;
+			}
+			t->n_members = 1;
+			copy_text(t->members[0].address, sizeof(t->members[0].address), s, 3);
+			t->members[0].port = 4789;
+			continue;
+		}
+		copy_text(t->lb_arn, sizeof(t->lb_arn), s, 2);
+		t->hc_port = (uint16_t)sqlite3_column_int(s, 4);
+		t->hc_interval_s = (uint32_t)sqlite3_column_int(s, 5);
+		t->hc_timeout_s = (uint32_t)sqlite3_column_int(s, 6);
+		t->healthy_threshold = (uint32_t)sqlite3_column_int(s, 7);
+		t->unhealthy_threshold = (uint32_t)sqlite3_column_int(s, 8);
+		sqlite3_reset(m);
+		sqlite3_bind_text(m, 1, t->lb_arn, -1, SQLITE_STATIC);
+		size_t mcap = 0;
+		while (sqlite3_step(m) == SQLITE_ROW) {
+			if (t->n_members == mcap) {
+				mcap = mcap ? mcap * 2 : 8;
+				void *p = realloc(t->members, mcap * sizeof(*t->members));
+				if (!p) {
+					rc = -1;
+					break;
+				}
+				t->members = p;
+			}
+			struct vx_member_cfg *mm = &t->members[t->n_members++];
+			copy_text(mm->address, sizeof(mm->address), m, 0);
+			mm->port = (uint16_t)sqlite3_column_int(m, 1);
+		}
+	}
+	sqlite3_finalize(s);
+	sqlite3_finalize(m);
+	return rc;
+}
+
+static const struct vx_target_cfg *find_target(const struct vx_config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		if (!strcmp(cfg->targets[i].id, id))
+			return &cfg->targets[i];
+	return NULL;
+}
+
+static void load_filter(struct vx_store *st, const char *id, struct vx_filter_cfg *f)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->id, sizeof(f->id), "%s", id);
+	sqlite3 *db = vx_store_db(st);
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(db, "SELECT amazon_dns FROM mirror_filter WHERE id=?", -1, &s, NULL);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		f->amazon_dns = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_prepare_v2(db,
+			   "SELECT id, direction, rule_number, action, protocol, src_from, src_to, "
+			   "dst_from, dst_to, src_cidr, dst_cidr FROM mirror_filter_rule "
+			   "WHERE filter_id=? ORDER BY rule_number",
+			   -1, &s, NULL);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		bool ingress = !strcmp(vx_col_text(s, 1), "ingress");
+		uint8_t *n = ingress ? &f->n_ingress : &f->n_egress;
+		if (*n == VX_RULES_PER_FILTER)
+			continue;
+		struct vx_rule_cfg *r = ingress ? &f->ingress[(*n)++] : &f->egress[(*n)++];
+		copy_text(r->id, sizeof(r->id), s, 0);
+		r->number = (uint16_t)sqlite3_column_int(s, 2);
+		r->accept = !strcmp(vx_col_text(s, 3), "accept");
+		r->protocol = sqlite3_column_type(s, 4) == SQLITE_NULL
+				      ? -1
+				      : (int16_t)sqlite3_column_int(s, 4);
+		int32_t *ports[] = {&r->sport_lo, &r->sport_hi, &r->dport_lo, &r->dport_hi};
+		for (int k = 0; k < 4; k++)
+			*ports[k] = sqlite3_column_type(s, 5 + k) == SQLITE_NULL
+					    ? -1
+					    : sqlite3_column_int(s, 5 + k);
+		vx_cidr_parse(vx_col_text(s, 9), &r->src, NULL, 0);
+		vx_cidr_parse(vx_col_text(s, 10), &r->dst, NULL, 0);
+	}
+	sqlite3_finalize(s);
+}
+
+static int load_sources(struct vx_store *st, struct vx_config *cfg)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(vx_store_db(st),
+			       "SELECT s.eni_id, e.ifname, e.private_ip, e.present, s.id, "
+			       "s.session_number, s.vni, s.packet_length, s.filter_id, s.target_id "
+			       "FROM mirror_session s JOIN network_interface e ON e.id=s.eni_id "
+			       "ORDER BY s.eni_id, s.session_number",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	size_t cap = 0;
+	int rc = 0;
+	struct vx_source_cfg *src = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (!src || strcmp(src->eni, vx_col_text(s, 0))) {
+			if (cfg->n_sources == cap) {
+				cap = cap ? cap * 2 : 8;
+				void *p = realloc(cfg->sources, cap * sizeof(*cfg->sources));
+				if (!p) {
+					rc = -1;
+					break;
+				}
+				cfg->sources = p;
+			}
+			src = &cfg->sources[cfg->n_sources++];
+			memset(src, 0, sizeof(*src));
+			copy_text(src->eni, sizeof(src->eni), s, 0);
+			copy_text(src->ifname, sizeof(src->ifname), s, 1);
+			copy_text(src->address, sizeof(src->address), s, 2);
+			src->present = sqlite3_column_int(s, 3);
+		}
+		if (src->n_sessions == VX_SESSIONS_PER_SOURCE)
+			continue;
+		struct vx_session_cfg *ss = &src->sessions[src->n_sessions++];
+		copy_text(ss->id, sizeof(ss->id), s, 4);
+		ss->number = (uint16_t)sqlite3_column_int(s, 5);
+		ss->vni = (uint32_t)sqlite3_column_int64(s, 6);
+		ss->packet_length = (uint32_t)sqlite3_column_int(s, 7); /* NULL reads as 0 */
+		load_filter(st, vx_col_text(s, 8), &ss->filter);
+		ss->target = find_target(cfg, vx_col_text(s, 9));
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int load_flow_logs(struct vx_store *st, struct vx_config *cfg)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(vx_store_db(st),
+			       "SELECT id, resource_type, resource_id, traffic_type, destination_type, "
+			       "destination, log_group, log_format, max_interval, hive, per_hour "
+			       "FROM flow_log ORDER BY created, id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	size_t cap = 0;
+	int rc = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (cfg->n_flow_logs == cap) {
+			cap = cap ? cap * 2 : 8;
+			void *p = realloc(cfg->flow_logs, cap * sizeof(*cfg->flow_logs));
+			if (!p) {
+				rc = -1;
+				break;
+			}
+			cfg->flow_logs = p;
+		}
+		struct vx_flowlog_cfg *f = &cfg->flow_logs[cfg->n_flow_logs++];
+		memset(f, 0, sizeof(*f));
+		copy_text(f->id, sizeof(f->id), s, 0);
+		copy_text(f->resource_type, sizeof(f->resource_type), s, 1);
+		copy_text(f->resource_id, sizeof(f->resource_id), s, 2);
+		copy_text(f->traffic_type, sizeof(f->traffic_type), s, 3);
+		copy_text(f->destination_type, sizeof(f->destination_type), s, 4);
+		copy_text(f->destination, sizeof(f->destination), s, 5);
+		copy_text(f->log_group, sizeof(f->log_group), s, 6);
+		copy_text(f->format, sizeof(f->format), s, 7);
+		f->max_interval_s = (unsigned)sqlite3_column_int(s, 8);
+		f->hive = sqlite3_column_int(s, 9);
+		f->per_hour = sqlite3_column_int(s, 10);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int vx_config_load(struct vx_store *st, struct vx_config **out, struct vx_err *err)
+{
+	*out = NULL;
+	struct vx_config *cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return vx_err_set(err, "InternalFailure", "out of memory loading the configuration");
+	if (vx_store_begin(st, false, err) < 0) {
+		free(cfg);
+		return -1;
+	}
+	cfg->generation = vx_store_generation(st);
+	int rc = vx_store_host(st, &cfg->host, err);
+	if (rc == 0 && (load_targets(st, cfg) < 0 || load_sources(st, cfg) < 0 ||
+			load_flow_logs(st, cfg) < 0))
+		rc = vx_store_fail(st, err, "load configuration");
+	vx_store_rollback(st); /* a read: nothing to commit */
+	if (rc < 0) {
+		vx_config_free(cfg);
+		return -1;
+	}
+	*out = cfg;
+	return 0;
+}
+
+void vx_config_free(struct vx_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		free(cfg->targets[i].members);
+	free(cfg->targets);
+	free(cfg->sources);
+	free(cfg->flow_logs);
+	free(cfg);
+}
+
+static json_t *target_status(const struct vx_target_cfg *t)
+{
+	if (!t)
+		return json_null();
+	json_t *members = json_array();
+	for (size_t i = 0; i < t->n_members; i++)
+		json_array_append_new(members, json_pack("{s:s, s:i}", "Address", t->members[i].address,
+							 "Port", t->members[i].port));
+	json_t *o = json_pack("{s:s, s:s, s:o}", "TrafficMirrorTargetId", t->id, "Type",
+			      t->group ? "network-load-balancer" : "network-interface", "Members",
+			      members);
+	if (t->group)
+		json_object_set_new(o, "HealthCheck",
+				    json_pack("{s:i, s:i, s:i, s:i, s:i}", "Port", t->hc_port,
+					      "IntervalSeconds", t->hc_interval_s, "TimeoutSeconds",
+					      t->hc_timeout_s, "HealthyThresholdCount",
+					      t->healthy_threshold, "UnhealthyThresholdCount",
+					      t->unhealthy_threshold));
+	return o;
+}
+
+json_t *vx_config_json(const struct vx_config *cfg)
+{
+	json_t *sources = json_array();
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		const struct vx_source_cfg *src = &cfg->sources[i];
+		json_t *sessions = json_array();
+		for (unsigned k = 0; k < src->n_sessions; k++) {
+			const struct vx_session_cfg *s = &src->sessions[k];
+			json_t *o = json_pack("{s:s, s:i, s:I, s:s, s:i, s:i, s:b, s:o}",
+					      "TrafficMirrorSessionId", s->id, "SessionNumber",
+					      s->number, "VirtualNetworkId", (json_int_t)s->vni,
+					      "TrafficMirrorFilterId", s->filter.id, "IngressRules",
+					      s->filter.n_ingress, "EgressRules", s->filter.n_egress,
+					      "AmazonDns", s->filter.amazon_dns, "Target",
+					      target_status(s->target));
+			if (s->packet_length)
+				json_object_set_new(o, "PacketLength", json_integer(s->packet_length));
+			json_array_append_new(sessions, o);
+		}
+		json_array_append_new(sources,
+				      json_pack("{s:s, s:s, s:s, s:b, s:o}", "NetworkInterfaceId",
+						src->eni, "InterfaceName", src->ifname, "Address",
+						src->address, "Present", src->present, "Sessions",
+						sessions));
+	}
+	json_t *flow_logs = json_array();
+	for (size_t i = 0; i < cfg->n_flow_logs; i++) {
+		const struct vx_flowlog_cfg *f = &cfg->flow_logs[i];
+		json_array_append_new(
+			flow_logs,
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "FlowLogId", f->id, "ResourceId",
+				  f->resource_id, "TrafficType", f->traffic_type, "LogDestinationType",
+				  f->destination_type, "LogFormat", f->format,
+				  "MaxAggregationInterval", f->max_interval_s));
+	}
+	return json_pack("{s:I, s:{s:s, s:s, s:s, s:s, s:s}, s:o, s:o}", "Generation",
+			 (json_int_t)cfg->generation, "Host", "AccountId", cfg->host.account_id,
+			 "Region", cfg->host.region, "VpcId", cfg->host.vpc_id, "SubnetId",
+			 cfg->host.subnet_id, "InstanceId", cfg->host.instance_id, "Sources",
+			 sources, "FlowLogs", flow_logs);
+}

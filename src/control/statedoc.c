@@ -1,0 +1,360 @@
+/* The whole state as one JSON document: ExportState writes it, ApplyState
+ * replaces the store's objects with it in one transaction, creating every
+ * object through the same handlers (and so the same validation) as the CLI.
+ * A document that fails anywhere changes nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+
+#define STATE_DOC_VERSION 1
+
+/* Run a describe action and take one list out of its response. */
+static json_t *describe_list(struct vx_call *c, const char *action, const char *list)
+{
+	json_t *req = json_object(), *resp = NULL;
+	if (vx_action_run_nested(c->store, vx_action_by_name(action), req, NULL, &resp, c->err) < 0) {
+		json_decref(req);
+		return NULL;
+	}
+	json_decref(req);
+	json_t *items = json_incref(json_object_get(resp, list));
+	json_decref(resp);
+	return items;
+}
+
+static json_t *export_interfaces(struct vx_call *c)
+{
+	json_t *list = json_array();
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(vx_store_db(c->store),
+			   "SELECT id, kind, ifname, description, private_ip, subnet_id "
+			   "FROM network_interface ORDER BY created, id",
+			   -1, &s, NULL);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *o = json_pack("{s:s, s:s}", "NetworkInterfaceId", vx_col_text(s, 0), "Kind",
+				      vx_col_text(s, 1));
+		if (vx_col_text(s, 2))
+			json_object_set_new(o, "InterfaceName", json_string(vx_col_text(s, 2)));
+		json_object_set_new(o, "Description", json_string(vx_col_text(s, 3)));
+		if (vx_col_text(s, 4) && !strcmp(vx_col_text(s, 1), "remote"))
+			json_object_set_new(o, "PrivateIpAddress", json_string(vx_col_text(s, 4)));
+		if (vx_col_text(s, 5))
+			json_object_set_new(o, "SubnetId", json_string(vx_col_text(s, 5)));
+		json_object_set_new(o, "Tags", vx_tags_json(c->store, vx_col_text(s, 0)));
+		json_array_append_new(list, o);
+	}
+	sqlite3_finalize(s);
+	return list;
+}
+
+int vx_h_export_state(struct vx_call *c)
+{
+	json_t *doc = json_object();
+	json_object_set_new(doc, "Version", json_integer(STATE_DOC_VERSION));
+	json_t *host = describe_list(c, "DescribeHost", "Host");
+	json_object_set_new(doc, "Host", host ? host : json_object());
+	json_object_set_new(doc, "NetworkInterfaces", export_interfaces(c));
+	static const char *const parts[][2] = {
+		{"DescribeLoadBalancers", "LoadBalancers"},
+		{"DescribeTrafficMirrorTargets", "TrafficMirrorTargets"},
+		{"DescribeTrafficMirrorFilters", "TrafficMirrorFilters"},
+		{"DescribeTrafficMirrorSessions", "TrafficMirrorSessions"},
+		{"DescribeFlowLogs", "FlowLogs"},
+	};
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		json_t *items = describe_list(c, parts[i][0], parts[i][1]);
+		if (!items) {
+			json_decref(doc);
+			return -1;
+		}
+		json_object_set_new(doc, parts[i][1], items);
+	}
+	c->resp = json_pack("{s:o}", "State", doc);
+	return 0;
+}
+
+/* ---- apply ---- */
+
+static void copy_member(json_t *dst, json_t *src, const char *from, const char *to)
+{
+	json_t *v = json_object_get(src, from);
+	if (v)
+		json_object_set(dst, to ? to : from, v);
+}
+
+static void tag_specs(json_t *req, json_t *obj, const char *tags_key, const char *rtype)
+{
+	json_t *tags = json_object_get(obj, tags_key);
+	if (json_array_size(tags))
+		json_object_set_new(req, "TagSpecifications",
+				    json_pack("[{s:s, s:O}]", "ResourceType", rtype, "Tags", tags));
+}
+
+/* Create one object; on error, prefix the message with where it is. */
+static int create(struct vx_call *c, const char *action, json_t *req, const char *fixed_id,
+		  const char *where, size_t index)
+{
+	json_t *resp = NULL;
+	int rc = vx_action_run_nested(c->store, vx_action_by_name(action), req, fixed_id, &resp,
+				      c->err);
+	if (rc == 0 && json_array_size(json_object_get(resp, "Unsuccessful"))) {
+		json_t *e = json_object_get(json_array_get(json_object_get(resp, "Unsuccessful"), 0),
+					    "Error");
+		rc = vx_err_set(c->err, json_string_value(json_object_get(e, "Code")), "%s",
+				json_string_value(json_object_get(e, "Message")));
+	}
+	json_decref(resp);
+	json_decref(req);
+	if (rc < 0) {
+		char msg[800];
+		snprintf(msg, sizeof(msg), "%.790s", c->err->message);
+		snprintf(c->err->message, sizeof(c->err->message), "State.%s[%zu] (%.120s): %s", where,
+			 index, fixed_id ? fixed_id : "?", msg);
+	}
+	return rc;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int apply_interfaces(struct vx_call *c, json_t *list)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(list, i, o) {
+		const char *id = str(o, "NetworkInterfaceId"), *kind = str(o, "Kind");
+		if (!id || !vx_id_ok(id, "eni"))
+			return vx_err_set(c->err, "InvalidParameterValue",
+					  "State.NetworkInterfaces[%zu]: NetworkInterfaceId '%s' is "
+					  "not an eni- ID.",
+					  i, id ? id : "");
+		if (kind && !strcmp(kind, "host")) {
+			const char *name = str(o, "InterfaceName");
+			if (!name)
+				return vx_err_set(c->err, "MissingParameter",
+						  "State.NetworkInterfaces[%zu] (%s): a host interface "
+						  "needs InterfaceName.",
+						  i, id);
+			/* The document's ID for this interface name wins. */
+			const char *args[] = {name, id};
+			if (vx_store_exec(c->store, c->err,
+					  "DELETE FROM network_interface WHERE ifname=?1 AND id != ?2",
+					  2, args) < 0 ||
+			    vx_store_exec(c->store, c->err,
+					  "INSERT OR IGNORE INTO network_interface(id, kind, ifname, "
+					  "description, present, created) VALUES(?2,'host',?1,?1,0,0)",
+					  2, args) < 0)
+				return -1;
+			json_t *tags = json_object_get(o, "Tags");
+			if (json_array_size(tags)) {
+				json_t *req = json_object();
+				tag_specs(req, o, "Tags", "network-interface");
+				struct vx_call sub = *c;
+				sub.req = req;
+				int rc = vx_tags_store(&sub, id);
+				json_decref(req);
+				if (rc < 0)
+					return -1;
+			}
+		} else if (kind && !strcmp(kind, "remote")) {
+			json_t *req = json_object();
+			copy_member(req, o, "PrivateIpAddress", NULL);
+			copy_member(req, o, "SubnetId", NULL);
+			copy_member(req, o, "Description", NULL);
+			tag_specs(req, o, "Tags", "network-interface");
+			if (create(c, "CreateNetworkInterface", req, id, "NetworkInterfaces", i) < 0)
+				return -1;
+		} else {
+			return vx_err_set(c->err, "InvalidParameterValue",
+					  "State.NetworkInterfaces[%zu] (%s): Kind '%s' is not valid; "
+					  "allowed: host, remote.",
+					  i, id, kind ? kind : "");
+		}
+	}
+	/* The host's interfaces as they are now keep or get their IDs. */
+	return vx_interfaces_sync(c->store, c->err);
+}
+
+static int apply_load_balancers(struct vx_call *c, json_t *list)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(list, i, o) {
+		json_t *req = json_object(), *hc = json_object_get(o, "HealthCheck");
+		copy_member(req, o, "LoadBalancerName", "Name");
+		copy_member(req, o, "Targets", NULL);
+		copy_member(req, hc, "Port", "HealthCheckPort");
+		copy_member(req, hc, "IntervalSeconds", "HealthCheckIntervalSeconds");
+		copy_member(req, hc, "TimeoutSeconds", "HealthCheckTimeoutSeconds");
+		copy_member(req, hc, "HealthyThresholdCount", NULL);
+		copy_member(req, hc, "UnhealthyThresholdCount", NULL);
+		if (create(c, "CreateLoadBalancer", req, str(o, "LoadBalancerArn"), "LoadBalancers",
+			   i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_targets(struct vx_call *c, json_t *list)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(list, i, o) {
+		json_t *req = json_object();
+		copy_member(req, o, "NetworkInterfaceId", NULL);
+		copy_member(req, o, "NetworkLoadBalancerArn", NULL);
+		copy_member(req, o, "Description", NULL);
+		tag_specs(req, o, "Tags", "traffic-mirror-target");
+		if (create(c, "CreateTrafficMirrorTarget", req, str(o, "TrafficMirrorTargetId"),
+			   "TrafficMirrorTargets", i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_rules(struct vx_call *c, json_t *rules, size_t filter_index)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(rules, i, r) {
+		json_t *req = json_object();
+		static const char *const members[] = {
+			"TrafficMirrorFilterId", "TrafficDirection",	 "RuleNumber",
+			"RuleAction",		 "DestinationPortRange", "SourcePortRange",
+			"Protocol",		 "DestinationCidrBlock", "SourceCidrBlock",
+			"Description",
+		};
+		for (size_t k = 0; k < sizeof(members) / sizeof(members[0]); k++)
+			copy_member(req, r, members[k], NULL);
+		if (create(c, "CreateTrafficMirrorFilterRule", req, str(r, "TrafficMirrorFilterRuleId"),
+			   "TrafficMirrorFilters.Rules", filter_index) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_filters(struct vx_call *c, json_t *list)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(list, i, o) {
+		const char *id = str(o, "TrafficMirrorFilterId");
+		json_t *req = json_object();
+		copy_member(req, o, "Description", NULL);
+		tag_specs(req, o, "Tags", "traffic-mirror-filter");
+		if (create(c, "CreateTrafficMirrorFilter", req, id, "TrafficMirrorFilters", i) < 0)
+			return -1;
+		if (json_array_size(json_object_get(o, "NetworkServices"))) {
+			req = json_pack("{s:s, s:O}", "TrafficMirrorFilterId", id, "AddNetworkServices",
+					json_object_get(o, "NetworkServices"));
+			if (create(c, "ModifyTrafficMirrorFilterNetworkServices", req, id,
+				   "TrafficMirrorFilters", i) < 0)
+				return -1;
+		}
+		if (apply_rules(c, json_object_get(o, "IngressFilterRules"), i) < 0 ||
+		    apply_rules(c, json_object_get(o, "EgressFilterRules"), i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_sessions(struct vx_call *c, json_t *list)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(list, i, o) {
+		json_t *req = json_object();
+		static const char *const members[] = {
+			"NetworkInterfaceId", "TrafficMirrorTargetId", "TrafficMirrorFilterId",
+			"PacketLength",	      "SessionNumber",	       "VirtualNetworkId",
+			"Description",
+		};
+		for (size_t k = 0; k < sizeof(members) / sizeof(members[0]); k++)
+			copy_member(req, o, members[k], NULL);
+		tag_specs(req, o, "Tags", "traffic-mirror-session");
+		if (create(c, "CreateTrafficMirrorSession", req, str(o, "TrafficMirrorSessionId"),
+			   "TrafficMirrorSessions", i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_flow_logs(struct vx_call *c, json_t *list)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(list, i, o) {
+		const char *rid = str(o, "ResourceId");
+		const char *rtype = !rid			      ? ""
+				    : !strncmp(rid, "eni-", 4)	      ? "NetworkInterface"
+				    : !strncmp(rid, "subnet-", 7) ? "Subnet"
+								  : "VPC";
+		json_t *req = json_pack("{s:[s], s:s}", "ResourceIds", rid ? rid : "", "ResourceType",
+					rtype);
+		static const char *const members[] = {
+			"DeliverLogsPermissionArn", "DeliverCrossAccountRole", "LogGroupName",
+			"TrafficType",		    "LogDestinationType",      "LogFormat",
+			"MaxAggregationInterval",   "DestinationOptions",
+		};
+		for (size_t k = 0; k < sizeof(members) / sizeof(members[0]); k++)
+			copy_member(req, o, members[k], NULL);
+		if (!json_object_get(o, "LogGroupName"))
+			copy_member(req, o, "LogDestination", NULL);
+		tag_specs(req, o, "Tags", "vpc-flow-log");
+		if (create(c, "CreateFlowLogs", req, str(o, "FlowLogId"), "FlowLogs", i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int vx_h_apply_state(struct vx_call *c)
+{
+	json_t *doc = vx_req(c, "State");
+	json_t *version = json_object_get(doc, "Version");
+	if (!json_is_integer(version) || json_integer_value(version) != STATE_DOC_VERSION) {
+		char *txt = version ? json_dumps(version, JSON_ENCODE_ANY) : NULL;
+		vx_invalid(c, "State.Version", txt ? txt : "(missing)",
+			   "This vxtap reads state documents of version %d.", STATE_DOC_VERSION);
+		free(txt);
+		return -1;
+	}
+	static const char *const lists[] = {"NetworkInterfaces", "LoadBalancers",
+					    "TrafficMirrorTargets", "TrafficMirrorFilters",
+					    "TrafficMirrorSessions", "FlowLogs"};
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		json_t *l = json_object_get(doc, lists[i]);
+		if (l && !json_is_array(l))
+			return vx_err_set(c->err, "InvalidParameterValue",
+					  "State.%s must be a list.", lists[i]);
+	}
+	/* Everything goes, then everything in the document is created again. */
+	static const char *const wipe[] = {
+		"DELETE FROM tag",	    "DELETE FROM mirror_session",
+		"DELETE FROM mirror_filter_rule", "DELETE FROM mirror_filter",
+		"DELETE FROM mirror_target",	    "DELETE FROM load_balancer_member",
+		"DELETE FROM load_balancer",	    "DELETE FROM flow_log",
+		"DELETE FROM network_interface WHERE kind='remote'",
+	};
+	for (size_t i = 0; i < sizeof(wipe) / sizeof(wipe[0]); i++)
+		if (vx_store_exec(c->store, c->err, wipe[i], 0, NULL) < 0)
+			return -1;
+	json_t *host = json_object_get(doc, "Host");
+	if (host) {
+		json_t *req = json_deep_copy(host);
+		if (create(c, "ConfigureHost", req, NULL, "Host", 0) < 0)
+			return -1;
+	}
+	if (apply_interfaces(c, json_object_get(doc, "NetworkInterfaces")) < 0 ||
+	    apply_load_balancers(c, json_object_get(doc, "LoadBalancers")) < 0 ||
+	    apply_targets(c, json_object_get(doc, "TrafficMirrorTargets")) < 0 ||
+	    apply_filters(c, json_object_get(doc, "TrafficMirrorFilters")) < 0 ||
+	    apply_sessions(c, json_object_get(doc, "TrafficMirrorSessions")) < 0 ||
+	    apply_flow_logs(c, json_object_get(doc, "FlowLogs")) < 0)
+		return -1;
+	c->resp = json_pack("{s:b}", "Return", 1);
+	return 0;
+}
