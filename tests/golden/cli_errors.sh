@@ -56,5 +56,45 @@ expect unknown-command 2 "unknown command 'frobnicate'" -- frobnicate
 expect help 0 "usage: vxtap analyze" -- analyze --help
 expect top-help 0 "usage: vxtap <command>" -- --help
 
+# Control-plane verbs: command-line mistakes are usage errors (exit 2, one
+# line); requests the control plane refuses print the AWS CLI's error line
+# and exit 254, as the AWS CLI does.
+export VXTAP_STATE=$work/state.db
+expect verb-unknown-option 2 "unknown option --bogus \(see vxtap create-traffic-mirror-filter --help\)" -- create-traffic-mirror-filter --bogus
+expect verb-missing-value 2 "--rule-number needs a value: <integer>" -- create-traffic-mirror-filter-rule --rule-number
+expect verb-bad-int 2 "Error parsing parameter '--rule-number': .*'ten'" -- create-traffic-mirror-filter-rule --rule-number ten
+expect verb-bad-shorthand 2 "Error parsing parameter '--destination-port-range': .*'FromPort=80,ToPort=x'" -- create-traffic-mirror-filter-rule --destination-port-range FromPort=80,ToPort=x
+expect verb-output-text 2 "--output 'text' is not supported \(allowed: json\)" -- describe-traffic-mirror-targets --output text
+expect verb-twice 2 "--description given twice" -- create-traffic-mirror-filter --description a --description b
+expect verb-help 0 "usage: vxtap create-traffic-mirror-session" -- create-traffic-mirror-session --help
+expect apply-no-file 2 "-f FILE is required" -- apply
+expect status-no-daemon 1 "no daemon answers" -- status
+
+# expect_refused NAME CODE MESSAGE_PATTERN -- ARGS...: exit 254 and the AWS CLI's error line.
+expect_refused() {
+	local name=$1 code=$2 pattern=$3
+	shift 4
+	"$vxtap" "$@" >"$work/out" 2>"$work/err"
+	local rc=$?
+	if [[ $rc -ne 254 ]]; then
+		echo "FAIL $name: exit $rc, expected 254; stderr: $(cat "$work/err")"
+		fail=$((fail + 1))
+	elif ! grep -qE -- "^An error occurred \($code\) when calling the [A-Za-z]+ operation: $pattern" "$work/err"; then
+		echo "FAIL $name: stderr does not match ($code) $pattern:"
+		cat "$work/err"
+		fail=$((fail + 1))
+	elif [[ -s $work/out ]]; then
+		echo "FAIL $name: printed a response although refused"
+		fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+expect_refused missing-required MissingParameter "The request must contain the parameter TrafficMirrorFilterId\." -- delete-traffic-mirror-filter
+expect_refused not-found InvalidTrafficMirrorFilterId.NotFound "The traffic mirror filter ID 'tmf-0123456789abcdef0' does not exist\." -- delete-traffic-mirror-filter --traffic-mirror-filter-id tmf-0123456789abcdef0
+expect_refused dry-run DryRunOperation "Request would have succeeded, but DryRun flag is set\." -- create-traffic-mirror-filter --dry-run
+expect_refused bad-filter-name InvalidParameterValue "The filter 'colour' is invalid\." -- describe-traffic-mirror-sessions --filters Name=colour,Values=red
+expect_refused bad-region InvalidParameterValue "Value \(mars\) for parameter Region is invalid\." -- configure --region mars
+
 echo "cli: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]
