@@ -30,7 +30,7 @@ static json_t *export_interfaces(struct vx_call *c)
 	sqlite3_stmt *s;
 	sqlite3_prepare_v2(vx_store_db(c->store),
 			   "SELECT id, kind, ifname, description, private_ip, subnet_id "
-			   "FROM network_interface ORDER BY created, id",
+			   "FROM network_interface ORDER BY kind, ifname, id",
 			   -1, &s, NULL);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		json_t *o = json_pack("{s:s, s:s}", "NetworkInterfaceId", vx_col_text(s, 0), "Kind",
