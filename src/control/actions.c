@@ -92,6 +92,18 @@ static const struct vx_param P_RULE_ID[] = {
 	{"TrafficMirrorFilterRuleId", "traffic-mirror-filter-rule-id", VX_T_STRING, REQ, "tmfr-…"},
 	END,
 };
+static const struct vx_param P_DESCRIBE_RULES[] = {
+	{"TrafficMirrorFilterRuleIds", "traffic-mirror-filter-rule-ids", VX_T_STRING_LIST, 0,
+	 "tmfr-… IDs"},
+	{"TrafficMirrorFilterId", "traffic-mirror-filter-id", VX_T_STRING, 0,
+	 "only the rules of this filter"},
+	{"Filters", "filters", VX_T_FILTERS, 0,
+	 "traffic-mirror-filter-rule-id, traffic-mirror-filter-id, rule-number, rule-action, "
+	 "traffic-direction, protocol, source-cidr-block, destination-cidr-block, description"},
+	{"MaxResults", "max-results", VX_T_INT, 0, "5-1000 per page"},
+	{"NextToken", "next-token", VX_T_STRING, 0, "from the previous page"},
+	END,
+};
 static const struct vx_param P_CREATE_SESSION[] = {
 	{"NetworkInterfaceId", "network-interface-id", VX_T_STRING, REQ,
 	 "the source: an interface of this host (eni-…, see describe-network-interfaces)"},
@@ -312,5 +324,8 @@ const struct vx_action vx_actions[] = {
 	{"ApplyState", "apply",
 	 "Replace the whole state with a document from export, in one change.", P_APPLY,
 	 vx_h_apply_state, MUT},
+	{"DescribeTrafficMirrorFilterRules", "describe-traffic-mirror-filter-rules",
+	 "List filter rules (ingress before egress, by rule number, per filter).",
+	 P_DESCRIBE_RULES, vx_h_describe_rules, 0},
 	{NULL, NULL, NULL, NULL, NULL, 0},
 };

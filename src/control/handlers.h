@@ -76,6 +76,7 @@ int vx_h_modify_filter_services(struct vx_call *c);
 int vx_h_create_rule(struct vx_call *c);
 int vx_h_modify_rule(struct vx_call *c);
 int vx_h_delete_rule(struct vx_call *c);
+int vx_h_describe_rules(struct vx_call *c);
 int vx_h_create_session(struct vx_call *c);
 int vx_h_modify_session(struct vx_call *c);
 int vx_h_delete_session(struct vx_call *c);

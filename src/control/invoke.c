@@ -116,7 +116,8 @@ static int check_member(struct vx_err *err, const struct vx_param *p, json_t *v)
 				return vx_err_set(err, "MissingParameter",
 						  "The request must contain the parameter %s.Name.",
 						  p->member);
-			if (check_string_list(err, "Filter.Values", json_object_get(e, "Values") ? json_object_get(e, "Values") : json_array()) < 0)
+			json_t *values = json_object_get(e, "Values");
+			if (values && check_string_list(err, "Filter.Values", values) < 0)
 				return -1;
 		}
 		return 0;

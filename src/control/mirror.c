@@ -1024,3 +1024,37 @@ int vx_h_describe_sessions(struct vx_call *c)
 				  NOT_FOUND_SESSION, "traffic mirror session", "Filters", names,
 				  "TrafficMirrorSessions", 5, 1000);
 }
+
+int vx_h_describe_rules(struct vx_call *c)
+{
+	const char *filter = vx_req_str(c, "TrafficMirrorFilterId");
+	if (filter && check_id(c, filter, "tmf", "mirror_filter", NOT_FOUND_FILTER,
+			       "traffic mirror filter") < 0)
+		return -1;
+	json_t *items = json_array();
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(vx_store_db(c->store),
+			   "SELECT " RULE_COLS " FROM mirror_filter_rule r WHERE ?1 IS NULL OR "
+			   "filter_id=?1 ORDER BY (SELECT created FROM mirror_filter f WHERE "
+			   "f.id=r.filter_id), filter_id, direction DESC, rule_number",
+			   -1, &s, NULL);
+	sqlite3_bind_text(s, 1, filter, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(items, render_rule(s));
+	sqlite3_finalize(s);
+	static const struct vx_filter_name names[] = {
+		{"traffic-mirror-filter-rule-id", "TrafficMirrorFilterRuleId"},
+		{"traffic-mirror-filter-id", "TrafficMirrorFilterId"},
+		{"rule-number", "RuleNumber"},
+		{"rule-action", "RuleAction"},
+		{"traffic-direction", "TrafficDirection"},
+		{"protocol", "Protocol"},
+		{"source-cidr-block", "SourceCidrBlock"},
+		{"destination-cidr-block", "DestinationCidrBlock"},
+		{"description", "Description"},
+		{NULL, NULL},
+	};
+	return vx_describe_finish(c, items, "TrafficMirrorFilterRuleIds", "TrafficMirrorFilterRuleId",
+				  NOT_FOUND_RULE, "traffic mirror filter rule", "Filters", names,
+				  "TrafficMirrorFilterRules", 5, 1000);
+}
