@@ -43,7 +43,11 @@ int vx_interfaces_sync(struct vx_store *st, struct vx_err *err)
 	struct ifaddrs *list;
 	if (getifaddrs(&list) < 0)
 		return 0; /* nothing to learn; keep what the store knows */
-	static struct host_if ifs[MAX_HOST_IFS];
+	struct host_if *ifs = calloc(MAX_HOST_IFS, sizeof(*ifs));
+	if (!ifs) {
+		freeifaddrs(list);
+		return vx_err_set(err, "InternalFailure", "out of memory listing interfaces");
+	}
 	size_t n = 0;
 	for (struct ifaddrs *a = list; a; a = a->ifa_next) {
 		struct host_if *h = find_or_add(ifs, &n, a->ifa_name);
@@ -68,8 +72,10 @@ int vx_interfaces_sync(struct vx_store *st, struct vx_err *err)
 			       "UPDATE network_interface SET mac=?2, private_ip=?3, present=1 "
 			       "WHERE kind='host' AND ifname=?1 AND "
 			       "(mac IS NOT ?2 OR private_ip IS NOT ?3 OR present != 1)",
-			       -1, &upd, NULL) != SQLITE_OK)
+			       -1, &upd, NULL) != SQLITE_OK) {
+		free(ifs);
 		return vx_store_fail(st, err, "sync interfaces");
+	}
 	sqlite3_prepare_v2(db,
 			   "INSERT INTO network_interface(id, kind, ifname, description, mac, "
 			   "private_ip, created) SELECT ?1, 'host', ?2, ?2, ?3, ?4, ?5 WHERE NOT EXISTS "
@@ -98,8 +104,10 @@ int vx_interfaces_sync(struct vx_store *st, struct vx_err *err)
 	}
 	sqlite3_finalize(upd);
 	sqlite3_finalize(ins);
-	if (rc < 0)
+	if (rc < 0) {
+		free(ifs);
 		return vx_store_fail(st, err, "sync interfaces");
+	}
 	/* Interfaces that went away keep their ID and show as detached. */
 	sqlite3_stmt *gone;
 	sqlite3_prepare_v2(db, "SELECT id, ifname FROM network_interface WHERE kind='host' AND present=1",
@@ -114,11 +122,13 @@ int vx_interfaces_sync(struct vx_store *st, struct vx_err *err)
 			if (vx_store_exec(st, err, "UPDATE network_interface SET present=0 WHERE id=?", 1,
 					  args) < 0) {
 				sqlite3_finalize(gone);
+				free(ifs);
 				return -1;
 			}
 		}
 	}
 	sqlite3_finalize(gone);
+	free(ifs);
 	return 0;
 }
 
