@@ -1,6 +1,6 @@
 /* The control-plane API: every action (CreateTrafficMirrorTarget, …) in one
  * table, with its parameters. The CLI parses its arguments from this table
- * and prints --help from it; the HTTP API maps Query parameters through it.
+ * and prints --help from it.
  *
  * A request and a response are JSON objects whose members have the EC2 API
  * model's names (TrafficMirrorFilterId, DestinationPortRange.FromPort, …);

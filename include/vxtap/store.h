@@ -78,6 +78,11 @@ void vx_store_new_id(const char *prefix, char *out, size_t len);
 int vx_store_exec(struct vx_store *st, struct vx_err *err, const char *sql, int nargs,
 		  const char *const *args);
 
+/* Bring the store's list of this host's interfaces up to date (new ones
+ * get an eni- ID; gone ones show as detached), bumping the generation if
+ * anything changed. Every CLI call does this; so does the daemon, each second. */
+int vx_store_sync_interfaces(struct vx_store *st, struct vx_err *err);
+
 /* Report the database's last error as InternalFailure. */
 int vx_store_fail(struct vx_store *st, struct vx_err *err, const char *what);
 

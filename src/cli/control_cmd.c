@@ -63,8 +63,8 @@ void vx_cli_action_help(const struct vx_action *a, FILE *f)
 	      "      ~/.local/state/vxtap/state.db otherwise)\n"
 	      "  --output json\n"
 	      "      the only output format\n"
-	      "\nExit status: 0 done, 254 the service refused (the error code is printed),\n"
-	      "2 bad command line.\n",
+	      "\nExit status: 0 done, 254 the request was refused (the error code is printed),\n"
+	      "2 bad command line, 1 the state store could not be used.\n",
 	      f);
 }
 
@@ -119,6 +119,7 @@ void vx_cli_caller(struct vx_caller *caller, char *principal, size_t plen, char 
 int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
 {
 	json_t *req = json_object();
+	json_t *input = NULL; /* --cli-input-json; command-line options override it */
 	const char *state = NULL;
 	int rc = 2;
 	struct vx_err err = {0};
@@ -164,15 +165,13 @@ int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
 				json_object_set_new(req, "ClientToken", json_string(v));
 			} else {
 				json_error_t jerr;
-				json_t *in = json_loads(v, 0, &jerr);
-				if (!json_is_object(in)) {
+				json_decref(input);
+				input = json_loads(v, 0, &jerr);
+				if (!json_is_object(input)) {
 					fprintf(stderr, "vxtap %s: --cli-input-json: %s\n", a->verb,
-						in ? "expected a JSON object" : jerr.text);
-					json_decref(in);
+						input ? "expected a JSON object" : jerr.text);
 					goto out;
 				}
-				json_object_update(req, in);
-				json_decref(in);
 			}
 			continue;
 		}
@@ -218,6 +217,8 @@ int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
 		json_object_set_new(req, p->member, v);
 		i += n;
 	}
+	if (input)
+		json_object_update_missing(req, input);
 	/* The AWS CLI fills ClientToken with a fresh UUID when it is not given. */
 	char token[40];
 	if ((a->flags & VX_A_CLIENT_TOKEN) && !json_object_get(req, "ClientToken")) {
@@ -246,6 +247,7 @@ int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
 	}
 	vx_store_close(st);
 out:
+	json_decref(input);
 	json_decref(req);
 	return rc;
 }

@@ -154,7 +154,7 @@ int vx_cmd_audit(int argc, char **argv)
 		if (is_help(argv[i])) {
 			puts("usage: vxtap audit [--state PATH] [--since SEQ]\n\n"
 			     "Print the audit log: one JSON line per change attempted through the CLI\n"
-			     "or the API (Seq, Time, Principal, Source, Action, Request, Result), failed\n"
+			     "(Seq, Time, Principal, Source, Action, Request, Result), failed\n"
 			     "and dry-run attempts included. --since prints lines after SEQ.");
 			return 0;
 		}
@@ -206,7 +206,7 @@ int vx_cmd_run(int argc, char **argv)
 		if (is_help(argv[i])) {
 			puts("usage: vxtap run [--state PATH] [--status-socket PATH] [--poll-ms N]\n\n"
 			     "The agent daemon: loads the state, applies it, and applies every change\n"
-			     "made with the CLI or the API while it runs (checked every --poll-ms,\n"
+			     "made with the CLI while it runs (checked every --poll-ms,\n"
 			     "default 100 ms; SIGHUP reloads at once). vxtap status shows what it has\n"
 			     "applied; its socket is <state>.sock unless --status-socket is given.\n"
 			     "SIGTERM or SIGINT stop it.");

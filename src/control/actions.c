@@ -1,5 +1,5 @@
 /* The action table: every control-plane action, its CLI verb and its
- * parameters. The CLI's parser and --help, and the HTTP API, read it. */
+ * parameters. The CLI's parser and --help read it. */
 #include "handlers.h"
 
 #define REQ VX_P_REQUIRED
@@ -208,7 +208,7 @@ static const struct vx_param P_CREATE_LB[] = {
 	{"Name", "name", VX_T_STRING, REQ, "1-32 letters, digits, hyphens"},
 	{"Targets", "targets", VX_T_LB_TARGETS, 0, "Id=<address>,Port=<port, default 4789> …"},
 	{"HealthCheckPort", "health-check-port", VX_T_INT, 0,
-	 "TCP port the members answer on (vxtap analyze --health-port); default 4789"},
+	 "TCP port on which members answer the health check; default 4789"},
 	{"HealthCheckIntervalSeconds", "health-check-interval-seconds", VX_T_INT, 0,
 	 "5-300, default 10"},
 	{"HealthCheckTimeoutSeconds", "health-check-timeout-seconds", VX_T_INT, 0,

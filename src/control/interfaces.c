@@ -200,7 +200,8 @@ int vx_h_describe_interfaces(struct vx_call *c)
 	json_t *items = json_array();
 	sqlite3_stmt *s;
 	sqlite3_prepare_v2(vx_store_db(c->store),
-			   "SELECT " ENI_COLS " FROM network_interface ORDER BY created, id", -1, &s,
+			   "SELECT " ENI_COLS " FROM network_interface ORDER BY kind, ifname, id", -1,
+			   &s,
 			   NULL);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(items, render_interface(c->store, s, &host));
@@ -356,4 +357,18 @@ int vx_h_describe_host(struct vx_call *c)
 {
 	c->resp = host_json(c->store);
 	return 0;
+}
+
+int vx_store_sync_interfaces(struct vx_store *st, struct vx_err *err)
+{
+	if (vx_store_begin(st, true, err) < 0)
+		return -1;
+	int before = sqlite3_total_changes(vx_store_db(st));
+	if (vx_interfaces_sync(st, err) < 0 ||
+	    (sqlite3_total_changes(vx_store_db(st)) != before &&
+	     vx_store_bump_generation(st, err) < 0)) {
+		vx_store_rollback(st);
+		return -1;
+	}
+	return vx_store_commit(st, err);
 }

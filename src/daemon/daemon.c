@@ -182,16 +182,32 @@ int vx_daemon_run(const struct vx_daemon_options *opt)
 	try_reload(st, opt, &d);
 	int64_t seen_version = vx_store_data_version(st);
 	unsigned poll_ms = opt->poll_ms ? opt->poll_ms : 100;
+	struct timespec last_sync;
+	clock_gettime(CLOCK_MONOTONIC, &last_sync);
 
 	while (!stop_requested) {
 		struct pollfd pfd = {.fd = lfd, .events = POLLIN};
 		int n = poll(&pfd, 1, (int)poll_ms);
 		if (n > 0)
 			serve_status(lfd, &d);
+		/* Interfaces come and go without a CLI call; look once a second.
+		 * (data_version does not move for this connection's own commits,
+		 * so a change made here is noticed through own_change.) */
+		bool own_change = false;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - last_sync.tv_sec >= 1) {
+			last_sync = now;
+			struct vx_err serr;
+			if (vx_store_sync_interfaces(st, &serr) < 0)
+				fprintf(stderr, "vxtap run: interface sync: %s\n", serr.message);
+			else
+				own_change = d.applied && vx_store_generation(st) != d.applied->generation;
+		}
 		/* data_version moves when another connection commits; the
 		 * generation then says whether objects changed. */
 		int64_t v = vx_store_data_version(st);
-		if (v != seen_version || reload_requested) {
+		if (v != seen_version || reload_requested || own_change) {
 			seen_version = v;
 			bool forced = reload_requested;
 			reload_requested = 0;
