@@ -381,7 +381,7 @@ int vx_h_describe_flow_logs(struct vx_call *c)
 			   "SELECT id, resource_type, resource_id, traffic_type, destination_type, "
 			   "destination, log_group, permission_arn, cross_account_role, log_format, "
 			   "max_interval, file_format, hive, per_hour, created FROM flow_log "
-			   "ORDER BY created, id",
+			   "ORDER BY created, rowid",
 			   -1, &s, NULL);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(items, render_flow_log(c->store, s, &host));

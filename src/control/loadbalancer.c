@@ -48,7 +48,7 @@ static json_t *lb_list(struct vx_store *st, const char *arn)
 	sqlite3_stmt *s;
 	sqlite3_prepare_v2(vx_store_db(st),
 			   arn ? "SELECT " LB_COLS " FROM load_balancer WHERE arn=?"
-			       : "SELECT " LB_COLS " FROM load_balancer ORDER BY created, arn",
+			       : "SELECT " LB_COLS " FROM load_balancer ORDER BY created, rowid",
 			   -1, &s, NULL);
 	if (arn)
 		sqlite3_bind_text(s, 1, arn, -1, SQLITE_STATIC);

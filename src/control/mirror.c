@@ -327,7 +327,9 @@ int vx_h_delete_target(struct vx_call *c)
 	if (check_id(c, id, "tmt", "mirror_target", NOT_FOUND_TARGET, "traffic mirror target") < 0)
 		return -1;
 	char user[64];
-	if (*first_text(c->store, "SELECT id FROM mirror_session WHERE target_id=? ORDER BY created",
+	if (*first_text(c->store,
+			"SELECT id FROM mirror_session WHERE target_id=? "
+			"ORDER BY created, rowid",
 			id, user, sizeof(user)))
 		return vx_err_set(c->err, "TrafficMirrorTargetInUse",
 				  "Cannot delete %s. Target is in use by %s", id, user);
@@ -346,8 +348,8 @@ int vx_h_describe_targets(struct vx_call *c)
 	json_t *items = json_array();
 	sqlite3_stmt *s;
 	sqlite3_prepare_v2(vx_store_db(c->store),
-			   "SELECT " TARGET_COLS " FROM mirror_target ORDER BY created, id", -1, &s,
-			   NULL);
+			   "SELECT " TARGET_COLS " FROM mirror_target ORDER BY created, rowid", -1,
+			   &s, NULL);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(items, render_target(c->store, s, host.account_id));
 	sqlite3_finalize(s);
@@ -394,7 +396,9 @@ int vx_h_delete_filter(struct vx_call *c)
 	if (check_id(c, id, "tmf", "mirror_filter", NOT_FOUND_FILTER, "traffic mirror filter") < 0)
 		return -1;
 	char user[64];
-	if (*first_text(c->store, "SELECT id FROM mirror_session WHERE filter_id=? ORDER BY created",
+	if (*first_text(c->store,
+			"SELECT id FROM mirror_session WHERE filter_id=? "
+			"ORDER BY created, rowid",
 			id, user, sizeof(user)))
 		return vx_err_set(c->err, "TrafficMirrorFilterInUse",
 				  "Cannot delete %s. Filter is in use by %s", id, user);
@@ -415,7 +419,8 @@ int vx_h_describe_filters(struct vx_call *c)
 	json_t *items = json_array();
 	sqlite3_stmt *s;
 	sqlite3_prepare_v2(vx_store_db(c->store),
-			   "SELECT id, description, amazon_dns FROM mirror_filter ORDER BY created, id",
+			   "SELECT id, description, amazon_dns FROM mirror_filter "
+			   "ORDER BY created, rowid",
 			   -1, &s, NULL);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(items, render_filter(c->store, s));
@@ -509,8 +514,11 @@ static int check_rule_fields(struct vx_call *c, const struct rule_fields *r)
 		return vx_invalid_int(c, "RuleNumber", r->number, "Allowed: 1-32766.");
 	if (strcmp(r->action, "accept") && strcmp(r->action, "reject"))
 		return vx_invalid(c, "RuleAction", r->action, "Allowed: accept, reject.");
-	if (r->protocol != -1 && (r->protocol < 0 || r->protocol > 255))
-		return vx_invalid_int(c, "Protocol", r->protocol,
+	/* -1 stands for an omitted Protocol; a -1 in the request is a bad value. */
+	long long protocol = r->protocol;
+	if ((vx_req_int(c, "Protocol", &protocol) || protocol != -1) &&
+	    (protocol < 0 || protocol > 255))
+		return vx_invalid_int(c, "Protocol", protocol,
 				      "Allowed: an IANA protocol number 0-255 (omit for all).");
 	struct vx_cidr dst, src;
 	char why[160];
@@ -779,7 +787,9 @@ static int check_session(struct vx_call *c, const struct session_fields *s, cons
 		   sizeof(type));
 	bool nlb = !strcmp(type, TYPE_NLB);
 	long long max = nlb ? PACKET_LENGTH_NLB : PACKET_LENGTH_MAX;
-	if (s->packet_length != -1 &&
+	/* -1 stands for whole packets; a -1 in the request is a bad value. */
+	long long given;
+	if ((vx_req_int(c, "PacketLength", &given) || s->packet_length != -1) &&
 	    (s->packet_length < PACKET_LENGTH_MIN || s->packet_length > max)) {
 		char allowed[160];
 		snprintf(allowed, sizeof(allowed),
@@ -898,12 +908,12 @@ int vx_h_create_session(struct vx_call *c)
 				  "%s is traffic mirror target %s; an interface cannot be both a "
 				  "source and a target.",
 				  s.eni, other);
-	if (s.vni == -2) {
+	if (!vx_req(c, "VirtualNetworkId")) {
 		s.vni = random_vni(c->store);
 		if (s.vni < 0)
 			return vx_err_set(c->err, "InternalFailure", "no free VXLAN network identifier");
 	}
-	if (s.packet_length == -1 && vx_req(c, "TrafficMirrorTargetId") &&
+	if (!vx_req(c, "PacketLength") && vx_req(c, "TrafficMirrorTargetId") &&
 	    vx_id_ok(s.target, "tmt") && target_is_nlb(c->store, s.target))
 		s.packet_length = PACKET_LENGTH_NLB; /* AWS's default for NLB targets */
 	if (check_session(c, &s, NULL) < 0)
@@ -1003,8 +1013,9 @@ int vx_h_describe_sessions(struct vx_call *c)
 	json_t *items = json_array();
 	sqlite3_stmt *s;
 	sqlite3_prepare_v2(vx_store_db(c->store),
-			   "SELECT " SESSION_COLS " FROM mirror_session ORDER BY created, id", -1, &s,
-			   NULL);
+			   "SELECT " SESSION_COLS " FROM mirror_session "
+			   "ORDER BY created, rowid",
+			   -1, &s, NULL);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(items, render_session(c->store, s, host.account_id));
 	sqlite3_finalize(s);

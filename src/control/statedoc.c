@@ -121,6 +121,19 @@ static const char *str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* The ID an object of the document keeps. It must have the shape the API
+ * accepts (prefix-hex), or the object could never be named again. */
+static const char *doc_id(struct vx_call *c, json_t *o, const char *member, const char *prefix,
+			  const char *where, size_t index)
+{
+	const char *id = str(o, member);
+	if (id && vx_id_ok(id, prefix))
+		return id;
+	vx_err_set(c->err, "InvalidParameterValue", "State.%s[%zu]: %s '%s' is not a %s- ID.",
+		   where, index, member, id ? id : "", prefix);
+	return NULL;
+}
+
 static int apply_interfaces(struct vx_call *c, json_t *list)
 {
 	size_t i;
@@ -204,23 +217,30 @@ static int apply_targets(struct vx_call *c, json_t *list)
 	size_t i;
 	json_t *o;
 	json_array_foreach(list, i, o) {
+		const char *id =
+			doc_id(c, o, "TrafficMirrorTargetId", "tmt", "TrafficMirrorTargets", i);
+		if (!id)
+			return -1;
 		json_t *req = json_object();
 		copy_member(req, o, "NetworkInterfaceId", NULL);
 		copy_member(req, o, "NetworkLoadBalancerArn", NULL);
 		copy_member(req, o, "Description", NULL);
 		tag_specs(req, o, "Tags", "traffic-mirror-target");
-		if (create(c, "CreateTrafficMirrorTarget", req, str(o, "TrafficMirrorTargetId"),
-			   "TrafficMirrorTargets", i) < 0)
+		if (create(c, "CreateTrafficMirrorTarget", req, id, "TrafficMirrorTargets", i) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int apply_rules(struct vx_call *c, json_t *rules, size_t filter_index)
+/* where: the rules' place in the document, "TrafficMirrorFilters[0].IngressFilterRules". */
+static int apply_rules(struct vx_call *c, json_t *rules, const char *where)
 {
 	size_t i;
 	json_t *r;
 	json_array_foreach(rules, i, r) {
+		const char *id = doc_id(c, r, "TrafficMirrorFilterRuleId", "tmfr", where, i);
+		if (!id)
+			return -1;
 		json_t *req = json_object();
 		static const char *const members[] = {
 			"TrafficMirrorFilterId", "TrafficDirection",	 "RuleNumber",
@@ -230,8 +250,7 @@ static int apply_rules(struct vx_call *c, json_t *rules, size_t filter_index)
 		};
 		for (size_t k = 0; k < sizeof(members) / sizeof(members[0]); k++)
 			copy_member(req, r, members[k], NULL);
-		if (create(c, "CreateTrafficMirrorFilterRule", req, str(r, "TrafficMirrorFilterRuleId"),
-			   "TrafficMirrorFilters.Rules", filter_index) < 0)
+		if (create(c, "CreateTrafficMirrorFilterRule", req, id, where, i) < 0)
 			return -1;
 	}
 	return 0;
@@ -242,7 +261,10 @@ static int apply_filters(struct vx_call *c, json_t *list)
 	size_t i;
 	json_t *o;
 	json_array_foreach(list, i, o) {
-		const char *id = str(o, "TrafficMirrorFilterId");
+		const char *id =
+			doc_id(c, o, "TrafficMirrorFilterId", "tmf", "TrafficMirrorFilters", i);
+		if (!id)
+			return -1;
 		json_t *req = json_object();
 		copy_member(req, o, "Description", NULL);
 		tag_specs(req, o, "Tags", "traffic-mirror-filter");
@@ -255,8 +277,13 @@ static int apply_filters(struct vx_call *c, json_t *list)
 				   "TrafficMirrorFilters", i) < 0)
 				return -1;
 		}
-		if (apply_rules(c, json_object_get(o, "IngressFilterRules"), i) < 0 ||
-		    apply_rules(c, json_object_get(o, "EgressFilterRules"), i) < 0)
+		char ingress[64], egress[64];
+		snprintf(ingress, sizeof(ingress), "TrafficMirrorFilters[%zu].%s", i,
+			 "IngressFilterRules");
+		snprintf(egress, sizeof(egress), "TrafficMirrorFilters[%zu].%s", i,
+			 "EgressFilterRules");
+		if (apply_rules(c, json_object_get(o, "IngressFilterRules"), ingress) < 0 ||
+		    apply_rules(c, json_object_get(o, "EgressFilterRules"), egress) < 0)
 			return -1;
 	}
 	return 0;
@@ -267,6 +294,10 @@ static int apply_sessions(struct vx_call *c, json_t *list)
 	size_t i;
 	json_t *o;
 	json_array_foreach(list, i, o) {
+		const char *id =
+			doc_id(c, o, "TrafficMirrorSessionId", "tms", "TrafficMirrorSessions", i);
+		if (!id)
+			return -1;
 		json_t *req = json_object();
 		static const char *const members[] = {
 			"NetworkInterfaceId", "TrafficMirrorTargetId", "TrafficMirrorFilterId",
@@ -276,8 +307,8 @@ static int apply_sessions(struct vx_call *c, json_t *list)
 		for (size_t k = 0; k < sizeof(members) / sizeof(members[0]); k++)
 			copy_member(req, o, members[k], NULL);
 		tag_specs(req, o, "Tags", "traffic-mirror-session");
-		if (create(c, "CreateTrafficMirrorSession", req, str(o, "TrafficMirrorSessionId"),
-			   "TrafficMirrorSessions", i) < 0)
+		if (create(c, "CreateTrafficMirrorSession", req, id, "TrafficMirrorSessions", i) <
+		    0)
 			return -1;
 	}
 	return 0;
@@ -288,6 +319,9 @@ static int apply_flow_logs(struct vx_call *c, json_t *list)
 	size_t i;
 	json_t *o;
 	json_array_foreach(list, i, o) {
+		const char *id = doc_id(c, o, "FlowLogId", "fl", "FlowLogs", i);
+		if (!id)
+			return -1;
 		const char *rid = str(o, "ResourceId");
 		const char *rtype = !rid			      ? ""
 				    : !strncmp(rid, "eni-", 4)	      ? "NetworkInterface"
@@ -305,7 +339,7 @@ static int apply_flow_logs(struct vx_call *c, json_t *list)
 		if (!json_object_get(o, "LogGroupName"))
 			copy_member(req, o, "LogDestination", NULL);
 		tag_specs(req, o, "Tags", "vpc-flow-log");
-		if (create(c, "CreateFlowLogs", req, str(o, "FlowLogId"), "FlowLogs", i) < 0)
+		if (create(c, "CreateFlowLogs", req, id, "FlowLogs", i) < 0)
 			return -1;
 	}
 	return 0;
