@@ -260,10 +260,10 @@ int vx_h_create_flow_logs(struct vx_call *c)
 		char msg[300];
 		if (!resource_exists(c, rtype, rid, &host)) {
 			const char *code = !strcmp(rtype, "NetworkInterface")
-						   ? "InvalidNetworkInterfaceId.NotFound"
+						   ? "InvalidNetworkInterfaceID.NotFound"
 					   : !strcmp(rtype, "Subnet") ? "InvalidSubnetID.NotFound"
 								      : "InvalidVpcID.NotFound";
-			snprintf(msg, sizeof(msg), "The %s ID '%s' does not exist",
+			snprintf(msg, sizeof(msg), "The %s ID '%s' does not exist.",
 				 !strcmp(rtype, "NetworkInterface") ? "networkInterface"
 				 : !strcmp(rtype, "Subnet")	    ? "subnet"
 								    : "vpc",

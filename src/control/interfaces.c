@@ -264,7 +264,7 @@ int vx_h_delete_interface(struct vx_call *c)
 	const char *id = vx_req_str(c, "NetworkInterfaceId");
 	if (!vx_id_ok(id, "eni") || !vx_row_exists(c->store, "network_interface", "id", id))
 		return vx_err_set(c->err, "InvalidNetworkInterfaceID.NotFound",
-				  "The networkInterface ID '%s' does not exist", id);
+				  "The networkInterface ID '%s' does not exist.", id);
 	sqlite3_stmt *s;
 	sqlite3_prepare_v2(vx_store_db(c->store),
 			   "SELECT kind, (SELECT id FROM mirror_target WHERE eni_id=?1), "

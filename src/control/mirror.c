@@ -235,7 +235,7 @@ static int check_id(struct vx_call *c, const char *id, const char *prefix, const
 #define NOT_FOUND_FILTER  "InvalidTrafficMirrorFilterId.NotFound"
 #define NOT_FOUND_RULE	  "InvalidTrafficMirrorFilterRuleId.NotFound"
 #define NOT_FOUND_SESSION "InvalidTrafficMirrorSessionId.NotFound"
-#define NOT_FOUND_ENI	  "InvalidNetworkInterfaceId.NotFound"
+#define NOT_FOUND_ENI	  "InvalidNetworkInterfaceID.NotFound"
 
 static void set_client_token(struct vx_call *c)
 {
@@ -980,6 +980,11 @@ int vx_h_modify_session(struct vx_call *c)
 	int rc = 0;
 	if (remove_field(c, "virtual-network-id") && (s.vni = random_vni(c->store)) < 0)
 		rc = vx_err_set(c->err, "InternalFailure", "no free VXLAN network identifier");
+	/* A load-balancer target has no whole-packet mode: 8500 is its default
+	 * (SPEC.md §1.3), also when the length is removed or the target changes. */
+	if (rc == 0 && s.packet_length == -1 && !vx_req(c, "PacketLength") &&
+	    vx_id_ok(s.target, "tmt") && target_is_nlb(c->store, s.target))
+		s.packet_length = PACKET_LENGTH_NLB;
 	if (rc == 0)
 		rc = check_session(c, &s, id);
 	if (rc == 0)

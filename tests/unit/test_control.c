@@ -1043,6 +1043,18 @@ static void test_session_packet_length_nlb_target(void **state)
 	             J("{'TrafficMirrorSessionId':'%s','TrafficMirrorTargetId':'%s'}", s, nlb),
 	             "InvalidParameterValue",
 	             S("Value (8961) for parameter PacketLength is invalid. %s", allowed));
+	/* A whole-packet session moved to the load balancer gets its default,
+	 * and removing the length there also means 8500, not whole packets. */
+	vxid whole;
+	make_session(whole, eth, tmt, tmf, 2, "");
+	r = ok("ModifyTrafficMirrorSession",
+	       J("{'TrafficMirrorSessionId':'%s','TrafficMirrorTargetId':'%s'}", whole, nlb));
+	assert_int_equal(jint(r, "TrafficMirrorSession.PacketLength"), 8500);
+	json_decref(r);
+	r = ok("ModifyTrafficMirrorSession",
+	       J("{'TrafficMirrorSessionId':'%s','RemoveFields':['packet-length']}", whole));
+	assert_int_equal(jint(r, "TrafficMirrorSession.PacketLength"), 8500);
+	json_decref(r);
 }
 
 static void test_session_limit_3_per_interface(void **state)
@@ -1170,10 +1182,10 @@ static void test_session_references_must_exist(void **state)
 	             "InvalidTrafficMirrorFilterId.NotFound",
 	             S("The traffic mirror filter ID '%s' does not exist.", NOT_A_FILTER));
 	expect_error("CreateTrafficMirrorSession", session(NOT_AN_ENI, m.tmt, m.tmf, 1, ""),
-	             "InvalidNetworkInterfaceId.NotFound",
+	             "InvalidNetworkInterfaceID.NotFound",
 	             S("The networkInterface ID '%s' does not exist.", NOT_AN_ENI));
 	expect_error("CreateTrafficMirrorSession", session("eth0", m.tmt, m.tmf, 1, ""),
-	             "InvalidNetworkInterfaceId.NotFound",
+	             "InvalidNetworkInterfaceID.NotFound",
 	             "The networkInterface ID 'eth0' does not exist.");
 	expect_error("CreateTrafficMirrorSession", session(m.lo, "tmt-1", m.tmf, 1, ""),
 	             "InvalidTrafficMirrorTargetId.NotFound",
@@ -1276,10 +1288,10 @@ static void test_target_unknown_eni(void **state)
 {
 	(void)state;
 	expect_error("CreateTrafficMirrorTarget", J("{'NetworkInterfaceId':'%s'}", NOT_AN_ENI),
-	             "InvalidNetworkInterfaceId.NotFound",
+	             "InvalidNetworkInterfaceID.NotFound",
 	             S("The networkInterface ID '%s' does not exist.", NOT_AN_ENI));
 	expect_error("CreateTrafficMirrorTarget", J("{'NetworkInterfaceId':'192.0.2.10'}"),
-	             "InvalidNetworkInterfaceId.NotFound",
+	             "InvalidNetworkInterfaceID.NotFound",
 	             "The networkInterface ID '192.0.2.10' does not exist.");
 	/* A host interface without an IPv4 address has nowhere to send to. */
 	apply_host_interfaces("vxtnoip", 1);
@@ -1441,7 +1453,7 @@ static void test_network_interfaces(void **state)
 	ok0("DeleteNetworkInterface", J("{'NetworkInterfaceId':'%s'}", eni));
 	expect_error("DeleteNetworkInterface", J("{'NetworkInterfaceId':'%s'}", eni),
 	             "InvalidNetworkInterfaceID.NotFound",
-	             S("The networkInterface ID '%s' does not exist", eni));
+	             S("The networkInterface ID '%s' does not exist.", eni));
 }
 
 /* ---- network services ---- */
@@ -1853,8 +1865,8 @@ static void test_flow_log_unknown_resource_is_unsuccessful(void **state)
 	int64_t gen = vx_store_generation(st);
 	json_t *r = ok("CreateFlowLogs", flow_log(NOT_AN_ENI, ""));
 	json_t *want = J("{'FlowLogIds':[],'Unsuccessful':[{'Error':{'Code':"
-	                 "'InvalidNetworkInterfaceId.NotFound','Message':'The networkInterface ID "
-	                 "\\u0027%s\\u0027 does not exist'},'ResourceId':'%s'}]}",
+	                 "'InvalidNetworkInterfaceID.NotFound','Message':'The networkInterface ID "
+	                 "\\u0027%s\\u0027 does not exist.'},'ResourceId':'%s'}]}",
 	                 NOT_AN_ENI, NOT_AN_ENI);
 	assert_true(json_equal(r, want));
 	json_decref(want);
@@ -1875,13 +1887,13 @@ static void test_flow_log_unknown_resource_is_unsuccessful(void **state)
 	json_t *e = json_array_get(at(r, "Unsuccessful"), 0);
 	assert_string_equal(jstr(e, "Error.Code"), "InvalidVpcID.NotFound");
 	assert_string_equal(jstr(e, "Error.Message"),
-	                    "The vpc ID 'vpc-0123456789abcdef0' does not exist");
+	                    "The vpc ID 'vpc-0123456789abcdef0' does not exist.");
 	json_decref(r);
 	r = ok("CreateFlowLogs", flow_log("subnet-01234567", "'ResourceType':'Subnet'"));
 	e = json_array_get(at(r, "Unsuccessful"), 0);
 	assert_string_equal(jstr(e, "Error.Code"), "InvalidSubnetID.NotFound");
 	assert_string_equal(jstr(e, "Error.Message"),
-	                    "The subnet ID 'subnet-01234567' does not exist");
+	                    "The subnet ID 'subnet-01234567' does not exist.");
 	json_decref(r);
 	assert_int_equal(vx_store_generation(st), gen + 1);
 }
@@ -2758,7 +2770,7 @@ static void test_apply_with_one_bad_object_changes_nothing(void **state)
 	    jstr(json_array_get(at(doc, "TrafficMirrorTargets"), 0), "TrafficMirrorTargetId");
 	expect_apply_error(
 	    exported, "TrafficMirrorTargets", 0, "NetworkInterfaceId", json_string(NOT_AN_ENI),
-	    "InvalidNetworkInterfaceId.NotFound",
+	    "InvalidNetworkInterfaceID.NotFound",
 	    S("State.TrafficMirrorTargets[0] (%s): The networkInterface ID '%s' does "
 	      "not exist.",
 	      t0, NOT_AN_ENI));
@@ -2770,8 +2782,8 @@ static void test_apply_with_one_bad_object_changes_nothing(void **state)
 	                     f2));
 	/* A flow log whose resource is gone: Unsuccessful becomes the error. */
 	expect_apply_error(exported, "FlowLogs", 0, "ResourceId", json_string(NOT_AN_ENI),
-	                   "InvalidNetworkInterfaceId.NotFound",
-	                   S("State.FlowLogs[0] (%s): The networkInterface ID '%s' does not exist",
+	                   "InvalidNetworkInterfaceID.NotFound",
+	                   S("State.FlowLogs[0] (%s): The networkInterface ID '%s' does not exist.",
 	                     jstr(json_array_get(at(doc, "FlowLogs"), 0), "FlowLogId"),
 	                     NOT_AN_ENI));
 	const char *lb = jstr(json_array_get(at(doc, "LoadBalancers"), 0), "LoadBalancerArn");
