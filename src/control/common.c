@@ -312,6 +312,11 @@ int vx_describe_finish(struct vx_call *c, json_t *items, const char *ids_member,
 			}
 			return -1;
 		}
+		if (!json_array_size(json_object_get(f, "Values"))) {
+			json_decref(items);
+			return vx_err_set(c->err, "InvalidParameterValue",
+					  "The filter '%s' has no values; give at least one.", name);
+		}
 	}
 	json_t *ids = ids_member ? vx_req(c, ids_member) : NULL;
 	json_array_foreach(ids, i, idv) {

@@ -213,6 +213,16 @@ int vx_h_describe_load_balancers(struct vx_call *c)
 	json_t *kept = json_array();
 	size_t i, j;
 	json_t *lb, *want;
+	json_array_foreach(names, j, want) {
+		bool found = false;
+		json_array_foreach(all, i, lb) found |= json_equal(json_object_get(lb, "LoadBalancerName"), want);
+		if (!found) {
+			json_decref(all);
+			json_decref(kept);
+			return vx_err_set(c->err, "LoadBalancerNotFound",
+					  "No load balancer is named '%s'.", json_string_value(want));
+		}
+	}
 	json_array_foreach(arns, j, want) {
 		bool found = false;
 		json_array_foreach(all, i, lb) found |= json_equal(json_object_get(lb, "LoadBalancerArn"), want);

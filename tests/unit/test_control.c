@@ -2435,6 +2435,25 @@ static void test_describe_unknown_filter_name(void **state)
 	json_decref(r);
 }
 
+static void test_describe_filter_without_values(void **state)
+{
+	(void)state;
+	expect_error("DescribeTrafficMirrorTargets",
+	             J("{'Filters':[{'Name':'description','Values':[]}]}"),
+	             "InvalidParameterValue",
+	             "The filter 'description' has no values; give at least one.");
+	expect_error("DescribeTrafficMirrorSessions", J("{'Filters':[{'Name':'description'}]}"),
+	             "InvalidParameterValue",
+	             "The filter 'description' has no values; give at least one.");
+}
+
+static void test_describe_load_balancer_unknown_name(void **state)
+{
+	(void)state;
+	expect_error("DescribeLoadBalancers", J("{'Names':['nope']}"), "LoadBalancerNotFound",
+	             "No load balancer is named 'nope'.");
+}
+
 static void test_describe_unknown_id(void **state)
 {
 	(void)state;
@@ -2902,6 +2921,8 @@ int main(void)
 	    T(test_generation_counts_changes),
 	    T(test_describe_unknown_filter_name),
 	    T(test_describe_unknown_id),
+	    T(test_describe_filter_without_values),
+	    T(test_describe_load_balancer_unknown_name),
 	    T(test_describe_max_results_bounds),
 	    T(test_describe_paging_returns_each_item_once),
 	    T(test_apply_of_export_reproduces_describe_output),
