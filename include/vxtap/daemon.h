@@ -15,6 +15,10 @@ struct vx_daemon_options {
 	 * May be NULL. Returns 0, or -1 to keep the previous configuration. */
 	int (*apply)(const struct vx_config *cfg, void *ctx);
 	void *apply_ctx;
+	/* Called once per poll (housekeeping of the data path); may be NULL. */
+	void (*tick)(void *ctx);
+	/* The data path's counters for the status, under "DataPath"; may be NULL. */
+	json_t *(*stats)(void *ctx);
 };
 
 /* Run until SIGTERM or SIGINT (SIGHUP reloads at once). Returns an exit code. */

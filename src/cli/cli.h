@@ -22,6 +22,8 @@ int vx_cmd_apply(int argc, char **argv);
 int vx_cmd_audit(int argc, char **argv);
 int vx_cmd_run(int argc, char **argv);
 int vx_cmd_status(int argc, char **argv);
+int vx_cmd_stats(int argc, char **argv);
+int vx_cmd_status_part(int argc, char **argv, const char *part);
 
 /* Shared by the commands that use the store: open --state (or the default),
  * printing the error; returns an exit code (0 = opened). */

@@ -13,6 +13,7 @@ static void usage(FILE *f)
 	      "             interface; dump packets, log HTTP, write decapsulated pcaps\n"
 	      "  run        the agent daemon: applies the state and every change to it\n"
 	      "  status     what the running daemon has applied\n"
+	      "  stats      the running daemon's mirroring counters\n"
 	      "\n"
 	      "state:\n"
 	      "  export     print the whole state as one JSON document\n"
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} commands[] = {
 		{"analyze", vx_cmd_analyze}, {"run", vx_cmd_run},     {"status", vx_cmd_status},
+		{"stats", vx_cmd_stats},
 		{"export", vx_cmd_export},   {"apply", vx_cmd_apply}, {"audit", vx_cmd_audit},
 	};
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vxtap/agent.h"
 #include "vxtap/daemon.h"
 
 /* --state, or the default path. */
@@ -198,10 +199,26 @@ int vx_cmd_audit(int argc, char **argv)
 	return fflush(stdout) ? 1 : 0;
 }
 
+static int agent_apply(const struct vx_config *cfg, void *ctx)
+{
+	return vx_agent_apply(ctx, cfg);
+}
+
+static void agent_tick(void *ctx)
+{
+	vx_agent_maintain(ctx);
+}
+
+static json_t *agent_stats(void *ctx)
+{
+	return vx_agent_stats_json(ctx);
+}
+
 int vx_cmd_run(int argc, char **argv)
 {
 	const char *state = NULL, *sock = NULL;
 	unsigned poll_ms = 100;
+	bool mirror = true;
 	for (int i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
 			puts("usage: vxtap run [--state PATH] [--status-socket PATH] [--poll-ms N]\n\n"
@@ -209,13 +226,18 @@ int vx_cmd_run(int argc, char **argv)
 			     "made with the CLI while it runs (checked every --poll-ms,\n"
 			     "default 100 ms; SIGHUP reloads at once). vxtap status shows what it has\n"
 			     "applied; its socket is <state>.sock unless --status-socket is given.\n"
-			     "SIGTERM or SIGINT stop it.");
+			     "SIGTERM or SIGINT stop it.\n\n"
+			     "It mirrors the traffic of each interface that has sessions: capture in\n"
+			     "both directions, the sessions' filters, VXLAN to the targets (needs root\n"
+			     "or CAP_NET_RAW and CAP_NET_ADMIN). --no-mirror only follows the state.");
 			return 0;
 		}
 		if (!strcmp(argv[i], "--state") && i + 1 < argc) {
 			state = argv[++i];
 		} else if (!strcmp(argv[i], "--status-socket") && i + 1 < argc) {
 			sock = argv[++i];
+		} else if (!strcmp(argv[i], "--no-mirror")) {
+			mirror = false;
 		} else if (!strcmp(argv[i], "--poll-ms") && i + 1 < argc) {
 			char *end;
 			long v = strtol(argv[++i], &end, 10);
@@ -231,10 +253,46 @@ int vx_cmd_run(int argc, char **argv)
 	if (state_path(state, path, sizeof(path)) < 0)
 		return 2;
 	struct vx_daemon_options opt = {.state_path = path, .status_socket = sock, .poll_ms = poll_ms};
-	return vx_daemon_run(&opt);
+	struct vx_agent *agent = NULL;
+	if (mirror) {
+		char err[256];
+		struct vx_agent_options ao = {0};
+		agent = vx_agent_new(&ao, err, sizeof(err));
+		if (!agent) {
+			fprintf(stderr, "vxtap run: %s\n", err);
+			return 1;
+		}
+		opt.apply = agent_apply;
+		opt.tick = agent_tick;
+		opt.stats = agent_stats;
+		opt.apply_ctx = agent;
+	}
+	int rc = vx_daemon_run(&opt);
+	vx_agent_free(agent);
+	return rc;
+}
+
+/* `vxtap stats`: the data path's counters from the running daemon. */
+int vx_cmd_stats(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (is_help(argv[i])) {
+			puts("usage: vxtap stats [--state PATH] [--status-socket PATH]\n\n"
+			     "The running daemon's mirroring counters: per session mirrored packets and\n"
+			     "bytes, truncated, filtered out, dropped (send path full, no target member\n"
+			     "up); per source interface frames, kernel drops, packets never mirrored by\n"
+			     "reason; per load-balancer member its health.");
+			return 0;
+		}
+	return vx_cmd_status_part(argc, argv, "DataPath");
 }
 
 int vx_cmd_status(int argc, char **argv)
+{
+	return vx_cmd_status_part(argc, argv, NULL);
+}
+
+int vx_cmd_status_part(int argc, char **argv, const char *part)
 {
 	const char *state = NULL, *sock = NULL;
 	for (int i = 1; i < argc; i++) {
@@ -263,8 +321,22 @@ int vx_cmd_status(int argc, char **argv)
 	}
 	char *txt = vx_daemon_query_status(sock, why, sizeof(why));
 	if (!txt) {
-		fprintf(stderr, "vxtap status: no daemon answers: %s\n", why);
+		fprintf(stderr, "vxtap %s: no daemon answers: %s\n", part ? "stats" : "status", why);
 		return 1;
+	}
+	if (part) {
+		json_t *all = json_loads(txt, 0, NULL);
+		json_t *sub = json_object_get(all, part);
+		char *out = sub ? json_dumps(sub, JSON_INDENT(4) | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(all);
+		free(txt);
+		if (!out) {
+			fprintf(stderr, "vxtap stats: the daemon runs with --no-mirror\n");
+			return 1;
+		}
+		puts(out);
+		free(out);
+		return fflush(stdout) ? 1 : 0;
 	}
 	fputs(txt, stdout);
 	free(txt);

@@ -79,7 +79,8 @@ struct daemon_state {
 	char last_error[1100];
 };
 
-static void serve_status(int lfd, const struct daemon_state *d)
+static void serve_status(int lfd, const struct daemon_state *d,
+			 const struct vx_daemon_options *opt)
 {
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -94,6 +95,8 @@ static void serve_status(int lfd, const struct daemon_state *d)
 				       d->applied ? vx_config_json(d->applied) : json_null());
 		if (d->last_error[0])
 			json_object_set_new(st, "LastError", json_string(d->last_error));
+		if (opt->stats)
+			json_object_set_new(st, "DataPath", opt->stats(opt->apply_ctx));
 		char *txt = json_dumps(st, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 		json_decref(st);
 		if (txt) {
@@ -189,7 +192,9 @@ int vx_daemon_run(const struct vx_daemon_options *opt)
 		struct pollfd pfd = {.fd = lfd, .events = POLLIN};
 		int n = poll(&pfd, 1, (int)poll_ms);
 		if (n > 0)
-			serve_status(lfd, &d);
+			serve_status(lfd, &d, opt);
+		if (opt->tick)
+			opt->tick(opt->apply_ctx);
 		/* Interfaces come and go without a CLI call; look once a second.
 		 * (data_version does not move for this connection's own commits,
 		 * so a change made here is noticed through own_change.) */

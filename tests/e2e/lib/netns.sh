@@ -301,3 +301,31 @@ e2e_mirror_topology() {
     mac=$(e2e_nsx target cat /sys/class/net/t0/address)
     e2e_nsx server ip neigh replace "$E2E_TARGET_IP" lladdr "$mac" dev s1 nud permanent
 }
+
+# The same three namespaces without the kernel's mirror: vxtap's own agent
+# (vxtap run in the server namespace) is the mirror source.
+e2e_agent_topology() {
+    e2e_ns_add client
+    e2e_ns_add server
+    e2e_ns_add target
+    e2e_veth client c0 "$E2E_CLIENT_IP/24" server s0 "$E2E_SERVER_IP/24"
+    e2e_veth server s1 "$E2E_SERVER_UNDERLAY_IP/24" target t0 "$E2E_TARGET_IP/24" 9000
+    local mac
+    mac=$(e2e_nsx target cat /sys/class/net/t0/address)
+    e2e_nsx server ip neigh replace "$E2E_TARGET_IP" lladdr "$mac" dev s1 nud permanent
+}
+
+# e2e_vxtap ROLE ARGS... — the vxtap CLI in ROLE's namespace on the test's
+# state store (host interfaces are those of the namespace).
+e2e_vxtap() {
+    local role=$1
+    shift
+    VXTAP_STATE=$E2E_TMP/$role.db e2e_nsx "$role" "$VXTAP" "$@"
+}
+
+# e2e_json_field PATH — read JSON on stdin, print the value at a dotted path.
+e2e_json_field() {
+    python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
+print(d)' "$1"
+}

@@ -1,0 +1,50 @@
+/* agent — the mirroring data path on a source host (SPEC.md §1).
+ *
+ * Input:  configurations from the daemon (vxtap/config.h): per source
+ *         interface, up to three sessions with filter, target, VNI, length.
+ * Work:   one capture worker per source interface (AF_PACKET ring, both
+ *         directions); per packet: the session that mirrors it
+ *         (vxtap/mirror_select.h), the target member (symmetric flow hash
+ *         over the members that pass their health check), VXLAN headers
+ *         (vxtap/vxlan_encap.h); sent in batches with sendmmsg on a raw
+ *         socket that never blocks: a full send path drops the copy and
+ *         counts it. Its packets carry a socket mark that the capture
+ *         rings drop in the kernel, so the agent never mirrors itself.
+ * Output: mirrored packets, and counters per session and per source. */
+#ifndef VXTAP_AGENT_H
+#define VXTAP_AGENT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "vxtap/config.h"
+
+/* The default mark of the agent's own packets ("vxtp"). */
+#define VX_AGENT_MARK 0x76787470u
+
+struct vx_agent_options {
+	uint32_t mark;		 /* 0: VX_AGENT_MARK */
+	const char *resolv_conf; /* NULL: /etc/resolv.conf (what amazon-dns means) */
+	uint32_t ring_block_count; /* 0: 16 blocks of 1 MiB per source */
+};
+
+struct vx_agent;
+
+struct vx_agent *vx_agent_new(const struct vx_agent_options *opt, char *err, size_t errlen);
+
+/* Take a new configuration: workers start for new source interfaces and stop
+ * for removed ones; sessions, filters and targets change between two batches
+ * without stopping capture. Returns 0 (problems with one interface are
+ * reported in the stats, not here). */
+int vx_agent_apply(struct vx_agent *a, const struct vx_config *cfg);
+
+/* Counters and state as JSON, for `vxtap stats` and `vxtap status`. */
+json_t *vx_agent_stats_json(struct vx_agent *a);
+
+/* Free configurations no worker uses any more; call now and then. */
+void vx_agent_maintain(struct vx_agent *a);
+
+/* Stop every worker and free everything. */
+void vx_agent_free(struct vx_agent *a);
+
+#endif

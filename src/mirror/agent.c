@@ -1,0 +1,741 @@
+/* The mirroring agent: capture workers, the configuration they read, the
+ * health checks of load-balancer members, counters (see vxtap/agent.h). */
+#include "vxtap/agent.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vxtap/mirror_select.h"
+#include "vxtap/ring.h"
+#include "vxtap/vxlan_encap.h"
+
+#define BATCH		 64
+#define MAX_OUTER	 65535
+#define DEFAULT_PATH_MTU 1500
+
+/* Counters of one session; they outlive configurations (keyed by ID). */
+struct session_counters {
+	char id[32];
+	bool live;
+	_Atomic uint64_t mirrored_packets, mirrored_bytes, truncated, filtered_out;
+	_Atomic uint64_t dropped_send, dropped_no_target;
+	struct session_counters *next;
+};
+
+/* Health of one load-balancer member, checked by connecting to its TCP
+ * health-check port; also outlives configurations. */
+struct member_health {
+	char address[46];
+	uint16_t hc_port;
+	struct in_addr addr;
+	_Atomic uint8_t up;
+	bool live;
+	unsigned ok_streak, fail_streak;
+	uint32_t interval_s, timeout_s, healthy, unhealthy;
+	int64_t next_check_ms;
+	uint64_t checks_ok, checks_failed;
+	struct member_health *next;
+};
+
+struct plan_member {
+	struct sockaddr_in dst; /* address and data port */
+	uint64_t id;
+	uint32_t max_inner; /* the path MTU less the outer headers */
+	struct member_health *health; /* NULL for a single-address target */
+};
+
+struct plan_target {
+	char id[32];
+	bool group;
+	size_t n;
+	struct plan_member *members;
+	uint64_t *member_ids;
+};
+
+struct plan_session {
+	struct plan_target *target;
+	struct session_counters *ctr;
+};
+
+struct plan_source {
+	struct vx_source_cfg cfg; /* a copy: sessions with their filters */
+	uint8_t src_ip[4];
+	struct plan_session sessions[VX_SESSIONS_PER_SOURCE];
+};
+
+/* One configuration as the workers read it; immutable once published. */
+struct plan {
+	int64_t generation;
+	size_t n_sources, n_targets;
+	struct plan_source *sources;
+	struct plan_target *targets;
+	struct plan *next_retired;
+};
+
+struct worker {
+	struct vx_agent *agent;
+	char ifname[IF_NAMESIZE];
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	_Atomic(struct plan *) hazard; /* the plan this worker is reading */
+	struct vx_ring *ring;
+	int sock;
+	char error[300];
+	_Atomic uint64_t frames, mirrored, not_selected, malformed, send_errors;
+	_Atomic uint64_t excluded[VX_EXCL_COUNT];
+	struct worker *next;
+};
+
+struct vx_agent {
+	struct vx_agent_options opt;
+	uint64_t seed;
+	struct vx_host_services services;
+	pthread_mutex_t lock; /* apply, maintain, stats, health: never the workers */
+	_Atomic(struct plan *) plan;
+	struct plan *retired;
+	struct worker *workers;
+	struct session_counters *counters;
+	struct member_health *health;
+	pthread_t health_thread;
+	atomic_bool stop_health;
+	char last_error[300];
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- health checks ---- */
+
+/* One TCP connect with a timeout; marked so the capture never sees it. */
+static bool tcp_check(const struct member_health *h, uint32_t mark)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(h->hc_port),
+				 .sin_addr = h->addr};
+	bool ok = false;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		ok = true;
+	} else if (errno == EINPROGRESS) {
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (poll(&p, 1, (int)h->timeout_s * 1000) == 1 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+			ok = true;
+	}
+	close(fd);
+	return ok;
+}
+
+static void *health_main(void *arg)
+{
+	struct vx_agent *a = arg;
+	while (!atomic_load(&a->stop_health)) {
+		/* Pick the members due now under the lock, check them without it. */
+		struct member_health *due[64];
+		int n = 0;
+		pthread_mutex_lock(&a->lock);
+		int64_t now = now_ms();
+		for (struct member_health *h = a->health; h && n < 64; h = h->next)
+			if (h->live && h->next_check_ms <= now) {
+				h->next_check_ms = now + (int64_t)h->interval_s * 1000;
+				due[n++] = h;
+			}
+		pthread_mutex_unlock(&a->lock);
+		for (int i = 0; i < n; i++) {
+			bool ok = tcp_check(due[i], a->opt.mark);
+			pthread_mutex_lock(&a->lock);
+			struct member_health *h = due[i];
+			if (ok) {
+				h->checks_ok++;
+				h->fail_streak = 0;
+				if (++h->ok_streak >= h->healthy)
+					atomic_store(&h->up, 1);
+			} else {
+				h->checks_failed++;
+				h->ok_streak = 0;
+				if (++h->fail_streak >= h->unhealthy)
+					atomic_store(&h->up, 0);
+			}
+			pthread_mutex_unlock(&a->lock);
+		}
+		struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* ---- plans ---- */
+
+static struct session_counters *counters_for(struct vx_agent *a, const char *id)
+{
+	for (struct session_counters *c = a->counters; c; c = c->next)
+		if (!strcmp(c->id, id))
+			return c;
+	struct session_counters *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	c->next = a->counters;
+	a->counters = c;
+	return c;
+}
+
+static struct member_health *health_for(struct vx_agent *a, const struct vx_member_cfg *m,
+					const struct vx_target_cfg *t)
+{
+	for (struct member_health *h = a->health; h; h = h->next)
+		if (!strcmp(h->address, m->address) && h->hc_port == t->hc_port) {
+			h->interval_s = t->hc_interval_s;
+			h->timeout_s = t->hc_timeout_s;
+			h->healthy = t->healthy_threshold;
+			h->unhealthy = t->unhealthy_threshold;
+			return h;
+		}
+	struct member_health *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	snprintf(h->address, sizeof(h->address), "%s", m->address);
+	inet_pton(AF_INET, m->address, &h->addr);
+	h->hc_port = t->hc_port;
+	h->interval_s = t->hc_interval_s;
+	h->timeout_s = t->hc_timeout_s;
+	h->healthy = t->healthy_threshold;
+	h->unhealthy = t->unhealthy_threshold;
+	atomic_store(&h->up, 1); /* up until checks say otherwise: mirror at once */
+	h->next = a->health;
+	a->health = h;
+	return h;
+}
+
+/* The route's MTU toward an address, less the outer headers. */
+static uint32_t max_inner_toward(const struct sockaddr_in *dst)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int mtu = DEFAULT_PATH_MTU;
+	if (fd >= 0 && connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) == 0) {
+		socklen_t len = sizeof(mtu);
+		if (getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len) < 0)
+			mtu = DEFAULT_PATH_MTU;
+	}
+	if (fd >= 0)
+		close(fd);
+	return mtu > VX_ENCAP_HEADROOM ? (uint32_t)mtu - VX_ENCAP_HEADROOM : 0;
+}
+
+static void plan_free(struct plan *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_targets; i++) {
+		free(p->targets[i].members);
+		free(p->targets[i].member_ids);
+	}
+	free(p->targets);
+	free(p->sources);
+	free(p);
+}
+
+static uint64_t member_id(const struct vx_member_cfg *m)
+{
+	/* Stable across configurations: the same address and port keep their
+	 * place in the rendezvous hash. */
+	uint64_t h = 1469598103934665603ull;
+	for (const char *c = m->address; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	return (h ^ m->port) * 1099511628211ull;
+}
+
+static struct plan *plan_build(struct vx_agent *a, const struct vx_config *cfg)
+{
+	struct plan *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->generation = cfg->generation;
+	p->targets = calloc(cfg->n_targets ? cfg->n_targets : 1, sizeof(*p->targets));
+	p->sources = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof(*p->sources));
+	if (!p->targets || !p->sources)
+		goto fail;
+	for (struct member_health *h = a->health; h; h = h->next)
+		h->live = false;
+	for (struct session_counters *c = a->counters; c; c = c->next)
+		c->live = false;
+	for (size_t i = 0; i < cfg->n_targets; i++) {
+		const struct vx_target_cfg *t = &cfg->targets[i];
+		struct plan_target *pt = &p->targets[p->n_targets++];
+		snprintf(pt->id, sizeof(pt->id), "%s", t->id);
+		pt->group = t->group;
+		pt->members = calloc(t->n_members ? t->n_members : 1, sizeof(*pt->members));
+		pt->member_ids = calloc(t->n_members ? t->n_members : 1, sizeof(*pt->member_ids));
+		if (!pt->members || !pt->member_ids)
+			goto fail;
+		for (size_t m = 0; m < t->n_members; m++) {
+			struct plan_member *pm = &pt->members[pt->n];
+			pm->dst.sin_family = AF_INET;
+			pm->dst.sin_port = htons(t->members[m].port);
+			if (inet_pton(AF_INET, t->members[m].address, &pm->dst.sin_addr) != 1)
+				continue; /* IPv6 analyzers: not carried yet (IPv4 outer only) */
+			pm->id = member_id(&t->members[m]);
+			pm->max_inner = max_inner_toward(&pm->dst);
+			if (t->group) {
+				pm->health = health_for(a, &t->members[m], t);
+				if (!pm->health)
+					goto fail;
+				pm->health->live = true;
+			}
+			pt->member_ids[pt->n++] = pm->id;
+		}
+	}
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		struct plan_source *ps = &p->sources[p->n_sources++];
+		ps->cfg = cfg->sources[i];
+		inet_pton(AF_INET, ps->cfg.address, ps->src_ip);
+		for (unsigned k = 0; k < ps->cfg.n_sessions; k++) {
+			const struct vx_session_cfg *s = &ps->cfg.sessions[k];
+			for (size_t t = 0; t < p->n_targets; t++)
+				if (s->target && !strcmp(p->targets[t].id, s->target->id))
+					ps->sessions[k].target = &p->targets[t];
+			ps->sessions[k].ctr = counters_for(a, s->id);
+			if (!ps->sessions[k].ctr)
+				goto fail;
+			ps->sessions[k].ctr->live = true;
+			/* The copied session must not point into the caller's config. */
+			ps->cfg.sessions[k].target = NULL;
+		}
+	}
+	return p;
+fail:
+	plan_free(p);
+	return NULL;
+}
+
+/* ---- workers ---- */
+
+static struct plan *hazard_acquire(struct worker *w)
+{
+	struct plan *p;
+	do {
+		p = atomic_load(&w->agent->plan);
+		atomic_store(&w->hazard, p);
+	} while (p != atomic_load(&w->agent->plan));
+	return p;
+}
+
+static const struct plan_source *find_source(const struct plan *p, const char *ifname)
+{
+	for (size_t i = 0; p && i < p->n_sources; i++)
+		if (!strcmp(p->sources[i].cfg.ifname, ifname))
+			return &p->sources[i];
+	return NULL;
+}
+
+/* Per-batch tallies, added to the shared counters once per batch. */
+struct batch_tally {
+	uint64_t packets[VX_SESSIONS_PER_SOURCE], bytes[VX_SESSIONS_PER_SOURCE];
+	uint64_t truncated[VX_SESSIONS_PER_SOURCE], filtered_out[VX_SESSIONS_PER_SOURCE];
+	uint64_t dropped_send[VX_SESSIONS_PER_SOURCE], no_target[VX_SESSIONS_PER_SOURCE];
+	uint64_t excluded[VX_EXCL_COUNT];
+	uint64_t not_selected, malformed, send_errors;
+};
+
+static void send_batch(struct worker *w, struct mmsghdr *msgs, const uint8_t *session_of, int n,
+		       struct batch_tally *t)
+{
+	int done = 0;
+	while (done < n) {
+		int r = sendmmsg(w->sock, msgs + done, (unsigned)(n - done), MSG_DONTWAIT);
+		if (r > 0) {
+			done += r;
+			continue;
+		}
+		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+			/* The send path is full: production traffic comes first. */
+			for (int i = done; i < n; i++) {
+				t->dropped_send[session_of[i]]++;
+				t->packets[session_of[i]]--;
+				t->bytes[session_of[i]] -= msgs[i].msg_hdr.msg_iov[1].iov_len;
+			}
+			return;
+		}
+		/* Any other error belongs to one message: count it, skip it. */
+		t->send_errors++;
+		t->dropped_send[session_of[done]]++;
+		t->packets[session_of[done]]--;
+		t->bytes[session_of[done]] -= msgs[done].msg_hdr.msg_iov[1].iov_len;
+		done++;
+	}
+}
+
+static void flush_tally(struct worker *w, const struct plan_source *src, const struct batch_tally *t,
+			int nframes)
+{
+	atomic_fetch_add_explicit(&w->frames, (uint64_t)nframes, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->not_selected, t->not_selected, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->malformed, t->malformed, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->send_errors, t->send_errors, memory_order_relaxed);
+	for (int e = 0; e < VX_EXCL_COUNT; e++)
+		if (t->excluded[e])
+			atomic_fetch_add_explicit(&w->excluded[e], t->excluded[e],
+						  memory_order_relaxed);
+	uint64_t mirrored = 0;
+	for (unsigned k = 0; src && k < src->cfg.n_sessions; k++) {
+		struct session_counters *c = src->sessions[k].ctr;
+		mirrored += t->packets[k];
+		atomic_fetch_add_explicit(&c->mirrored_packets, t->packets[k], memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->mirrored_bytes, t->bytes[k], memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->truncated, t->truncated[k], memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->filtered_out, t->filtered_out[k], memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->dropped_send, t->dropped_send[k], memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->dropped_no_target, t->no_target[k],
+					  memory_order_relaxed);
+	}
+	atomic_fetch_add_explicit(&w->mirrored, mirrored, memory_order_relaxed);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct vx_agent *a = w->agent;
+	struct vx_decode_config dcfg;
+	vx_decode_config_default(&dcfg);
+	dcfg.n_vxlan_ports = 0; /* the host's packets as they are: no tunnel decoding */
+	dcfg.geneve_port = 0;
+	static __thread struct vx_ring_frame frames[BATCH];
+	static __thread struct vx_packet pkt;
+	static __thread uint8_t headers[BATCH][VX_ENCAP_HEADROOM];
+	static __thread struct iovec iov[BATCH][2];
+	static __thread struct mmsghdr msgs[BATCH];
+	static __thread uint8_t session_of[BATCH];
+	static __thread uint8_t up[VX_SESSIONS_PER_SOURCE][1024];
+
+	while (!atomic_load(&w->stop)) {
+		int n = vx_ring_next(w->ring, frames, BATCH, 100);
+		if (n <= 0)
+			continue;
+		struct plan *p = hazard_acquire(w);
+		const struct plan_source *src = find_source(p, w->ifname);
+		struct batch_tally t;
+		memset(&t, 0, sizeof(t));
+		int nmsg = 0;
+		if (src) {
+			/* Member health, read once per batch. */
+			for (unsigned k = 0; k < src->cfg.n_sessions; k++) {
+				const struct plan_target *tg = src->sessions[k].target;
+				for (size_t m = 0; tg && tg->group && m < tg->n && m < 1024; m++)
+					up[k][m] = atomic_load_explicit(&tg->members[m].health->up,
+									memory_order_relaxed);
+			}
+		}
+		for (int i = 0; src && i < n; i++) {
+			const struct vx_ring_frame *f = &frames[i];
+			if (vx_decode(&dcfg, VX_LINK_ETHERNET, f->data, f->caplen, f->wirelen, &pkt) ==
+			    VX_STATUS_MALFORMED)
+				t.malformed++;
+			enum vx_exclusion why = VX_EXCL_NONE;
+			int k = vx_mirror_pick_session(&src->cfg, &a->services,
+						       f->egress ? VX_DIR_EGRESS : VX_DIR_INGRESS,
+						       &pkt.key, &why);
+			if (k < 0) {
+				if (why != VX_EXCL_NONE)
+					t.excluded[why]++;
+				else
+					t.not_selected++;
+				for (unsigned s = 0; why == VX_EXCL_NONE && s < src->cfg.n_sessions; s++)
+					t.filtered_out[s]++;
+				continue;
+			}
+			for (int s = 0; s < k; s++)
+				t.filtered_out[s]++;
+			const struct plan_target *tg = src->sessions[k].target;
+			const struct vx_session_cfg *s = &src->cfg.sessions[k];
+			uint64_t hash = vx_flow_hash_symmetric(&pkt.key, a->seed);
+			int m = -1;
+			if (tg && tg->n)
+				m = tg->group ? vx_pick_member(hash, tg->member_ids, up[k],
+							       tg->n < 1024 ? tg->n : 1024)
+					      : 0;
+			if (m < 0) {
+				t.no_target[k]++;
+				continue;
+			}
+			const struct plan_member *pm = &tg->members[m];
+			uint32_t inner = vx_encap_inner_length(f->caplen, s->packet_length,
+							       pkt.key.family, pm->max_inner);
+			if (inner < f->wirelen)
+				t.truncated[k]++;
+			vx_encap_headers(headers[nmsg], src->src_ip,
+					 (const uint8_t *)&pm->dst.sin_addr.s_addr,
+					 vx_encap_source_port(hash), ntohs(pm->dst.sin_port), s->vni,
+					 inner);
+			iov[nmsg][0] = (struct iovec){headers[nmsg], VX_ENCAP_HEADROOM};
+			iov[nmsg][1] = (struct iovec){(void *)f->data, inner};
+			msgs[nmsg].msg_hdr = (struct msghdr){
+				.msg_name = (void *)&pm->dst,
+				.msg_namelen = sizeof(pm->dst),
+				.msg_iov = iov[nmsg],
+				.msg_iovlen = 2,
+			};
+			session_of[nmsg++] = (uint8_t)k;
+			t.packets[k]++;
+			t.bytes[k] += inner;
+		}
+		if (nmsg)
+			send_batch(w, msgs, session_of, nmsg, &t);
+		flush_tally(w, src, &t, n);
+		atomic_store(&w->hazard, NULL);
+	}
+	return NULL;
+}
+
+static struct worker *worker_start(struct vx_agent *a, const char *ifname)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->agent = a;
+	w->sock = -1;
+	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
+	struct vx_ring_options ro = {.ifname = ifname,
+				     .block_count = a->opt.ring_block_count,
+				     .fanout_group = -1,
+				     .ignore_mark = a->opt.mark};
+	w->ring = vx_ring_open(&ro, w->error, sizeof(w->error));
+	if (!w->ring)
+		return w;
+	/* A raw socket: the outer IPv4 header is ours (source port per flow). */
+	w->sock = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	int sndbuf = 4 << 20;
+	if (w->sock < 0 ||
+	    setsockopt(w->sock, SOL_SOCKET, SO_MARK, &a->opt.mark, sizeof(a->opt.mark)) < 0) {
+		snprintf(w->error, sizeof(w->error), "%s: raw socket for mirrored packets: %s", ifname,
+			 strerror(errno));
+		vx_ring_close(w->ring);
+		w->ring = NULL;
+		return w;
+	}
+	setsockopt(w->sock, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		snprintf(w->error, sizeof(w->error), "%s: cannot start a thread", ifname);
+		return w;
+	}
+	w->running = true;
+	return w;
+}
+
+static void worker_stop(struct worker *w)
+{
+	if (w->running) {
+		atomic_store(&w->stop, true);
+		pthread_join(w->thread, NULL);
+	}
+	vx_ring_close(w->ring);
+	if (w->sock >= 0)
+		close(w->sock);
+	free(w);
+}
+
+/* ---- the agent ---- */
+
+struct vx_agent *vx_agent_new(const struct vx_agent_options *opt, char *err, size_t errlen)
+{
+	struct vx_agent *a = calloc(1, sizeof(*a));
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (opt)
+		a->opt = *opt;
+	if (!a->opt.mark)
+		a->opt.mark = VX_AGENT_MARK;
+	if (getrandom(&a->seed, sizeof(a->seed), 0) != sizeof(a->seed))
+		a->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	vx_host_services_load(&a->services, a->opt.resolv_conf);
+	pthread_mutex_init(&a->lock, NULL);
+	if (pthread_create(&a->health_thread, NULL, health_main, a) != 0) {
+		snprintf(err, errlen, "cannot start the health-check thread");
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Free retired plans that no worker reads any more. */
+static void reclaim(struct vx_agent *a)
+{
+	struct plan **pp = &a->retired;
+	while (*pp) {
+		bool used = false;
+		for (struct worker *w = a->workers; w && !used; w = w->next)
+			used = atomic_load(&w->hazard) == *pp;
+		if (used) {
+			pp = &(*pp)->next_retired;
+			continue;
+		}
+		struct plan *dead = *pp;
+		*pp = dead->next_retired;
+		plan_free(dead);
+	}
+}
+
+int vx_agent_apply(struct vx_agent *a, const struct vx_config *cfg)
+{
+	pthread_mutex_lock(&a->lock);
+	struct plan *p = plan_build(a, cfg);
+	if (!p) {
+		snprintf(a->last_error, sizeof(a->last_error),
+			 "out of memory building generation %lld", (long long)cfg->generation);
+		pthread_mutex_unlock(&a->lock);
+		return -1;
+	}
+	struct plan *old = atomic_exchange(&a->plan, p);
+	if (old) {
+		old->next_retired = a->retired;
+		a->retired = old;
+	}
+	/* Workers follow the sources that have sessions and exist now. */
+	struct worker **wp = &a->workers;
+	while (*wp) {
+		const struct plan_source *s = find_source(p, (*wp)->ifname);
+		bool wanted = s && s->cfg.present && s->cfg.n_sessions;
+		bool retry = !(*wp)->running; /* a failed start is tried again */
+		if (wanted && !retry) {
+			wp = &(*wp)->next;
+			continue;
+		}
+		struct worker *dead = *wp;
+		*wp = dead->next;
+		worker_stop(dead);
+	}
+	for (size_t i = 0; i < p->n_sources; i++) {
+		const struct plan_source *s = &p->sources[i];
+		if (!s->cfg.present || !s->cfg.n_sessions)
+			continue;
+		bool have = false;
+		for (struct worker *w = a->workers; w && !have; w = w->next)
+			have = !strcmp(w->ifname, s->cfg.ifname);
+		if (have)
+			continue;
+		struct worker *w = worker_start(a, s->cfg.ifname);
+		if (!w)
+			continue;
+		if (!w->running)
+			fprintf(stderr, "vxtap run: mirroring %s: %s\n", s->cfg.ifname, w->error);
+		w->next = a->workers;
+		a->workers = w;
+	}
+	reclaim(a);
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+void vx_agent_maintain(struct vx_agent *a)
+{
+	pthread_mutex_lock(&a->lock);
+	reclaim(a);
+	pthread_mutex_unlock(&a->lock);
+}
+
+json_t *vx_agent_stats_json(struct vx_agent *a)
+{
+	pthread_mutex_lock(&a->lock);
+	json_t *sessions = json_array();
+	for (struct session_counters *c = a->counters; c; c = c->next) {
+		if (!c->live)
+			continue;
+		json_array_append_new(
+			sessions,
+			json_pack("{s:s, s:I, s:I, s:I, s:I, s:{s:I, s:I}}", "TrafficMirrorSessionId",
+				  c->id, "MirroredPackets", (json_int_t)atomic_load(&c->mirrored_packets),
+				  "MirroredBytes", (json_int_t)atomic_load(&c->mirrored_bytes),
+				  "TruncatedPackets", (json_int_t)atomic_load(&c->truncated),
+				  "FilteredOutPackets", (json_int_t)atomic_load(&c->filtered_out),
+				  "DroppedPackets", "SendPathFull",
+				  (json_int_t)atomic_load(&c->dropped_send), "NoTargetUp",
+				  (json_int_t)atomic_load(&c->dropped_no_target)));
+	}
+	json_t *sources = json_array();
+	for (struct worker *w = a->workers; w; w = w->next) {
+		struct vx_ring_stats rs = {0};
+		if (w->ring)
+			vx_ring_stats(w->ring, &rs);
+		json_t *excluded = json_object();
+		for (int e = 1; e < VX_EXCL_COUNT; e++)
+			json_object_set_new(excluded, vx_exclusion_name((enum vx_exclusion)e),
+					    json_integer((json_int_t)atomic_load(&w->excluded[e])));
+		json_t *o = json_pack(
+			"{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "InterfaceName", w->ifname,
+			"Capturing", w->running, "Frames", (json_int_t)atomic_load(&w->frames),
+			"KernelDrops", (json_int_t)rs.kernel_drops, "Mirrored",
+			(json_int_t)atomic_load(&w->mirrored), "NotSelected",
+			(json_int_t)atomic_load(&w->not_selected), "Malformed",
+			(json_int_t)atomic_load(&w->malformed), "SendErrors",
+			(json_int_t)atomic_load(&w->send_errors), "NeverMirrored", excluded);
+		if (w->error[0])
+			json_object_set_new(o, "Error", json_string(w->error));
+		json_array_append_new(sources, o);
+	}
+	json_t *members = json_array();
+	for (struct member_health *h = a->health; h; h = h->next)
+		if (h->live)
+			json_array_append_new(
+				members, json_pack("{s:s, s:i, s:s, s:I, s:I}", "Address", h->address,
+						   "HealthCheckPort", h->hc_port, "State",
+						   atomic_load(&h->up) ? "healthy" : "unhealthy",
+						   "ChecksOk", (json_int_t)h->checks_ok, "ChecksFailed",
+						   (json_int_t)h->checks_failed));
+	pthread_mutex_unlock(&a->lock);
+	return json_pack("{s:o, s:o, s:o}", "Sources", sources, "Sessions", sessions,
+			 "TargetMembers", members);
+}
+
+void vx_agent_free(struct vx_agent *a)
+{
+	if (!a)
+		return;
+	atomic_store(&a->stop_health, true);
+	pthread_join(a->health_thread, NULL);
+	while (a->workers) {
+		struct worker *w = a->workers;
+		a->workers = w->next;
+		worker_stop(w);
+	}
+	plan_free(atomic_load(&a->plan));
+	while (a->retired) {
+		struct plan *p = a->retired;
+		a->retired = p->next_retired;
+		plan_free(p);
+	}
+	while (a->counters) {
+		struct session_counters *c = a->counters;
+		a->counters = c->next;
+		free(c);
+	}
+	while (a->health) {
+		struct member_health *h = a->health;
+		a->health = h->next;
+		free(h);
+	}
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
