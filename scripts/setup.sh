@@ -9,7 +9,7 @@ build=${1:-build}
 # tshark (decoder oracle), iproute2/curl/python3 (end-to-end scenarios).
 packages=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 	libpcap-dev libxxhash-dev libcmocka-dev libsqlite3-dev libjansson-dev sqlite3
-	tshark tcpdump iproute2 curl python3 procps)
+	tshark tcpdump iproute2 iputils-ping curl python3 procps)
 
 missing=()
 for p in "${packages[@]}"; do

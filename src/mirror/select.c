@@ -57,7 +57,7 @@ static int rule_matches(const struct vx_rule_cfg *r, const struct vx_flow_key *k
 }
 
 enum vx_rule_verdict vx_filter_eval(const struct vx_filter_cfg *f, enum vx_direction dir,
-				    const struct vx_flow_key *k, const struct vx_rule_cfg **matched)
+                                    const struct vx_flow_key *k, const struct vx_rule_cfg **matched)
 {
 	if (matched)
 		*matched = NULL;
@@ -83,10 +83,9 @@ enum vx_rule_verdict vx_filter_eval(const struct vx_filter_cfg *f, enum vx_direc
 static const uint8_t metadata4[4] = {169, 254, 169, 254};
 static const uint8_t time4[4] = {169, 254, 169, 123};
 /* fd00:ec2::254 and fd00:ec2::123 */
-static const uint8_t metadata6[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0,
-				      0,    0,    0,    0,    0, 0, 0x02, 0x54};
-static const uint8_t time6[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0,
-				  0,    0,    0,    0,    0, 0, 0x01, 0x23};
+static const uint8_t metadata6[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
+                                      0,    0,    0,    0,    0, 0, 0x02, 0x54};
+static const uint8_t time6[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x23};
 
 static int either_is(const struct vx_flow_key *k, const uint8_t *a4, const uint8_t *a6)
 {
@@ -106,7 +105,7 @@ static int is_resolver(const struct vx_host_services *hs, uint8_t family, const 
 }
 
 enum vx_exclusion vx_mirror_exclusion(const struct vx_host_services *hs,
-				      const struct vx_flow_key *k)
+                                      const struct vx_flow_key *k)
 {
 	/* ARP and every other frame without an IP layer. */
 	if (k->family != 4 && k->family != 6)
@@ -162,12 +161,12 @@ const char *vx_exclusion_name(enum vx_exclusion e)
 /* ---- session choice -------------------------------------------------- */
 
 int vx_mirror_pick_session(const struct vx_source_cfg *src, const struct vx_host_services *hs,
-			   enum vx_direction dir, const struct vx_flow_key *k,
-			   enum vx_exclusion *why)
+                           enum vx_direction dir, const struct vx_flow_key *k,
+                           enum vx_exclusion *why)
 {
 	enum vx_exclusion excl = vx_mirror_exclusion(hs, k);
-	unsigned n = src->n_sessions < VX_SESSIONS_PER_SOURCE ? src->n_sessions
-							      : VX_SESSIONS_PER_SOURCE;
+	unsigned n =
+	    src->n_sessions < VX_SESSIONS_PER_SOURCE ? src->n_sessions : VX_SESSIONS_PER_SOURCE;
 	int pick = -1;
 
 	switch (excl) {
@@ -175,7 +174,8 @@ int vx_mirror_pick_session(const struct vx_source_cfg *src, const struct vx_host
 		/* The first session whose filter accepts; a reject only means
 		 * "not this session" (SPEC.md §1.5, Part 4: our choice). */
 		for (unsigned i = 0; i < n && pick < 0; i++)
-			if (vx_filter_eval(&src->sessions[i].filter, dir, k, NULL) == VX_RULE_ACCEPT)
+			if (vx_filter_eval(&src->sessions[i].filter, dir, k, NULL) ==
+			    VX_RULE_ACCEPT)
 				pick = (int)i;
 		break;
 	case VX_EXCL_DNS:

@@ -146,16 +146,16 @@ static const struct rcase rule_sets[] = {
       {"in 6 203.0.113.9 40000 10.0.3.4 22", "accept 20"},
       {"in 6 198.51.100.7 40000 10.0.3.4 443", "accept 20"},
       {"in 6 198.51.100.7 40000 10.1.0.1 22", "accept 20"}, /* not the VPC */
-      {"in 17 198.51.100.7 40000 10.0.3.4 22", "none"},	    /* UDP */
-      {"in 1 198.51.100.7 0 10.0.3.4 0", "none"},		    /* ICMP */
-      {"out 6 10.0.3.4 22 198.51.100.7 40000", "none"},	    /* no egress rules */
-      {"in 6 2001:db8::1 40000 2001:db8::2 22", "none"}}},	    /* IPv6 */
+      {"in 17 198.51.100.7 40000 10.0.3.4 22", "none"},     /* UDP */
+      {"in 1 198.51.100.7 0 10.0.3.4 0", "none"},           /* ICMP */
+      {"out 6 10.0.3.4 22 198.51.100.7 40000", "none"},     /* no egress rules */
+      {"in 6 2001:db8::1 40000 2001:db8::2 22", "none"}}},  /* IPv6 */
     {"B: inbound HTTPS, one rule per family",
      {"ingress 10 accept 6 " ALL4 " - 443", "ingress 20 accept 6 " ALL6 " - 443"},
      {{"in 6 192.0.2.1 50000 10.0.0.5 443", "accept 10"},
       {"in 6 2001:db8::1 50000 2001:db8:1::5 443", "accept 20"},
       {"in 6 192.0.2.1 50000 10.0.0.5 80", "none"},
-      {"in 6 192.0.2.1 443 10.0.0.5 50000", "none"}, /* 443 is the source port */
+      {"in 6 192.0.2.1 443 10.0.0.5 50000", "none"},  /* 443 is the source port */
       {"in 17 192.0.2.1 50000 10.0.0.5 443", "none"}, /* QUIC: UDP */
       {"out 6 10.0.0.5 50000 192.0.2.1 443", "none"}}},
     {"C: mirror non-local VPC traffic (10.0.0.0/16, all protocols)",
@@ -188,8 +188,7 @@ static const struct rcase rule_sets[] = {
       {"in 1 192.0.2.1 0 10.0.0.5 0", "none"}}},
     {"E, filter 2: UDP to appliance B",
      {"ingress 10 accept 17 " ALL4},
-     {{"in 17 192.0.2.1 1 10.0.0.5 2", "accept 10"},
-      {"in 6 192.0.2.1 1 10.0.0.5 2", "none"}}},
+     {{"in 17 192.0.2.1 1 10.0.0.5 2", "accept 10"}, {"in 6 192.0.2.1 1 10.0.0.5 2", "none"}}},
     {"reject before a wider accept: the lower number wins",
      {"ingress 10 reject - 10.1.0.0/16 0.0.0.0/0", "ingress 20 accept - 10.0.0.0/8 0.0.0.0/0"},
      {{"in 6 10.1.2.3 1 192.0.2.1 2", "reject 10"},
@@ -214,8 +213,9 @@ static const struct rcase rule_sets[] = {
       {"out 6 10.0.0.5 1 192.0.2.11 2", "none"},
       {"out 6 192.0.2.10 2 10.0.0.5 1", "none"}}}, /* swapped: CIDRs are per side */
     {"odd prefix lengths: /12, /25, /1, /31",
-     {"ingress 10 accept - 172.16.0.0/12 0.0.0.0/0", "ingress 20 accept - 192.168.1.128/25 " ALL4,
-      "ingress 30 accept - 0.0.0.0/0 128.0.0.0/1", "ingress 40 reject - 0.0.0.0/0 10.9.9.8/31"},
+     {"ingress 10 accept - 172.16.0.0/12 0.0.0.0/0",
+      "ingress 20 accept - 192.168.1.128/25 0.0.0.0/0", "ingress 30 accept - 0.0.0.0/0 128.0.0.0/1",
+      "ingress 40 reject - 0.0.0.0/0 10.9.9.8/31"},
      {{"in 6 172.31.255.255 1 10.0.0.1 2", "accept 10"},
       {"in 6 172.16.0.0 1 10.0.0.1 2", "accept 10"},
       {"in 6 172.32.0.0 1 10.0.0.1 2", "none"},
@@ -247,7 +247,7 @@ static const struct rcase rule_sets[] = {
      {"ingress 10 accept - " ALL4 " - 53"},
      {{"in 17 192.0.2.1 40000 10.0.0.5 53", "accept 10"},
       {"in 6 192.0.2.1 40000 10.0.0.5 53", "accept 10"},
-      {"in 1 192.0.2.1 0 10.0.0.5 53", "none"},	    /* ICMP, even if the field were 53 */
+      {"in 1 192.0.2.1 0 10.0.0.5 53", "none"},       /* ICMP, even if the field were 53 */
       {"in 132 192.0.2.1 40000 10.0.0.5 53", "none"}, /* SCTP has ports, not ours */
       {"in 17 192.0.2.1 40000 10.0.0.5 5353", "none"}}},
     {"rules with ports against ICMP packets",
@@ -331,14 +331,13 @@ static const struct rcase rule_sets[] = {
       {"out 6 10.0.0.5 123 192.0.2.1 123", "none"}}},
 };
 
-static void verdict_text(char *buf, size_t len, enum vx_rule_verdict v,
-			 const struct vx_rule_cfg *r)
+static void verdict_text(char *buf, size_t len, enum vx_rule_verdict v, const struct vx_rule_cfg *r)
 {
 	if (v == VX_RULE_NO_MATCH)
 		snprintf(buf, len, "none%s", r ? " (with a rule!)" : "");
 	else
 		snprintf(buf, len, "%s %u", v == VX_RULE_ACCEPT ? "accept" : "reject",
-			 r ? r->number : 0u);
+		         r ? r->number : 0u);
 }
 
 static void test_rule_table(void **state)
@@ -360,13 +359,14 @@ static void test_rule_table(void **state)
 			char got[48];
 			verdict_text(got, sizeof(got), v, m);
 			/* The deciding rule is one of this direction's rules. */
-			const struct vx_rule_cfg *arr = dir == VX_DIR_INGRESS ? f.ingress : f.egress;
+			const struct vx_rule_cfg *arr =
+			    dir == VX_DIR_INGRESS ? f.ingress : f.egress;
 			unsigned cnt = dir == VX_DIR_INGRESS ? f.n_ingress : f.n_egress;
 			bool in_dir = m == NULL ? v == VX_RULE_NO_MATCH : m >= arr && m < arr + cnt;
 			if (strcmp(got, p->want) || !in_dir) {
 				print_error("rule set '%s', packet '%s': got %s, want %s%s\n",
-					    c->name, p->pkt, got, p->want,
-					    in_dir ? "" : " (rule of the wrong direction)");
+				            c->name, p->pkt, got, p->want,
+				            in_dir ? "" : " (rule of the wrong direction)");
 				failures++;
 			}
 			/* Without *matched the verdict is the same. */
@@ -434,7 +434,7 @@ static void test_rule_edge_fields(void **state)
 /* ---- sessions ------------------------------------------------------- */
 
 static void add_session(struct vx_source_cfg *src, uint16_t number, const char *const *rules,
-			bool amazon_dns)
+                        bool amazon_dns)
 {
 	assert_true(src->n_sessions < VX_SESSIONS_PER_SOURCE);
 	struct vx_session_cfg *s = &src->sessions[src->n_sessions++];
@@ -454,8 +454,8 @@ static void init_source(struct vx_source_cfg *src)
 	src->present = true;
 }
 
-static int pick(const struct vx_source_cfg *src, const struct vx_host_services *hs,
-		const char *pkt, enum vx_exclusion *why)
+static int pick(const struct vx_source_cfg *src, const struct vx_host_services *hs, const char *pkt,
+                enum vx_exclusion *why)
 {
 	struct vx_flow_key k;
 	enum vx_direction dir;
@@ -490,7 +490,7 @@ static void test_session_priority(void **state)
 	/* A reject in session 1 means "not this session": session 2 still gets it. */
 	init_source(&src);
 	const char *no_ssh[] = {"ingress 10 reject 6 " ALL4 " - 22", "ingress 20 accept - " ALL4,
-				NULL};
+	                        NULL};
 	add_session(&src, 1, no_ssh, false);
 	add_session(&src, 2, tcp, false);
 	assert_int_equal(pick(&src, NULL, "in 6 192.0.2.1 40000 10.0.0.5 22", &why), 1);
@@ -537,9 +537,8 @@ static void resolvers(struct vx_host_services *hs)
 	memset(hs, 0, sizeof(*hs));
 	const char *addrs[] = {"10.0.0.2", "fd00:ec2::253"};
 	for (unsigned i = 0; i < 2; i++) {
-		assert_int_equal(vx_addr_parse(addrs[i], &hs->resolvers[i].family,
-					       hs->resolvers[i].addr),
-				 0);
+		assert_int_equal(
+		    vx_addr_parse(addrs[i], &hs->resolvers[i].family, hs->resolvers[i].addr), 0);
 		hs->n_resolvers++;
 	}
 }
@@ -551,7 +550,7 @@ static void test_amazon_dns(void **state)
 	resolvers(&hs);
 	struct vx_source_cfg src;
 	const char *all[] = {"ingress 10 accept - " ALL4, "egress 10 accept - " ALL4,
-			     "ingress 20 accept - " ALL6, "egress 20 accept - " ALL6, NULL};
+	                     "ingress 20 accept - " ALL6, "egress 20 accept - " ALL6, NULL};
 	const char *none[] = {NULL};
 	const char *reject_all[] = {"egress 10 reject - " ALL4, "ingress 10 reject - " ALL4, NULL};
 	enum vx_exclusion why;
@@ -560,8 +559,8 @@ static void test_amazon_dns(void **state)
 	init_source(&src);
 	add_session(&src, 1, all, false);
 	const char *dns_pkts[] = {
-	    "out 17 10.0.0.5 40000 10.0.0.2 53",	     "in 17 10.0.0.2 53 10.0.0.5 40000",
-	    "out 6 10.0.0.5 40000 10.0.0.2 53",	     "in 6 10.0.0.2 53 10.0.0.5 40000",
+	    "out 17 10.0.0.5 40000 10.0.0.2 53",         "in 17 10.0.0.2 53 10.0.0.5 40000",
+	    "out 6 10.0.0.5 40000 10.0.0.2 53",          "in 6 10.0.0.2 53 10.0.0.5 40000",
 	    "out 17 2001:db8::5 40000 fd00:ec2::253 53", "in 17 fd00:ec2::253 53 2001:db8::5 40000",
 	};
 	for (unsigned i = 0; i < 6; i++) {
@@ -571,10 +570,14 @@ static void test_amazon_dns(void **state)
 	/* Not resolver traffic: port 53 elsewhere, other ports to the resolver,
 	 * port 53 on the wrong side, other protocols. */
 	const char *other[] = {
-	    "out 17 10.0.0.5 40000 8.8.8.8 53",	   "out 17 10.0.0.5 40000 10.0.0.2 54",
-	    "out 17 10.0.0.5 53 10.0.0.2 40000",	   "in 17 10.0.0.2 40000 10.0.0.5 53",
-	    "out 1 10.0.0.5 0 10.0.0.2 0",		   "out 132 10.0.0.5 40000 10.0.0.2 53",
-	    "out 17 10.0.0.5 40000 10.0.0.3 53",	   "out 17 2001:db8::5 40000 fd00:ec2::252 53",
+	    "out 17 10.0.0.5 40000 8.8.8.8 53",
+	    "out 17 10.0.0.5 40000 10.0.0.2 54",
+	    "out 17 10.0.0.5 53 10.0.0.2 40000",
+	    "in 17 10.0.0.2 40000 10.0.0.5 53",
+	    "out 1 10.0.0.5 0 10.0.0.2 0",
+	    "out 132 10.0.0.5 40000 10.0.0.2 53",
+	    "out 17 10.0.0.5 40000 10.0.0.3 53",
+	    "out 17 2001:db8::5 40000 fd00:ec2::252 53",
 	    "out 17 2001:db8::5 40000 ::ffff:10.0.0.2 53",
 	};
 	for (unsigned i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
@@ -655,10 +658,10 @@ static void test_exclusions(void **state)
 	    {"out 17 10.0.0.5 68 10.0.0.1 40000", VX_EXCL_DHCP},
 	    {"out 17 fe80::1 546 ff02::1:2 547", VX_EXCL_DHCP},
 	    {"in 17 fe80::2 547 fe80::1 546", VX_EXCL_DHCP},
-	    {"out 6 10.0.0.5 68 10.0.0.1 67", VX_EXCL_NONE},	     /* TCP */
-	    {"out 17 fe80::1 68 fe80::2 67", VX_EXCL_NONE},	     /* v4 ports over v6 */
-	    {"out 17 10.0.0.5 546 10.0.0.1 547", VX_EXCL_NONE},	     /* v6 ports over v4 */
-	    {"out 17 10.0.0.5 0 10.0.0.1 0", VX_EXCL_NONE},	     /* a fragment */
+	    {"out 6 10.0.0.5 68 10.0.0.1 67", VX_EXCL_NONE},    /* TCP */
+	    {"out 17 fe80::1 68 fe80::2 67", VX_EXCL_NONE},     /* v4 ports over v6 */
+	    {"out 17 10.0.0.5 546 10.0.0.1 547", VX_EXCL_NONE}, /* v6 ports over v4 */
+	    {"out 17 10.0.0.5 0 10.0.0.1 0", VX_EXCL_NONE},     /* a fragment */
 	    /* DNS to the host's resolvers. */
 	    {"out 17 10.0.0.5 40000 10.0.0.2 53", VX_EXCL_DNS},
 	    {"in 6 fd00:ec2::253 53 2001:db8::5 40000", VX_EXCL_DNS},
@@ -675,7 +678,7 @@ static void test_exclusions(void **state)
 		enum vx_exclusion got = vx_mirror_exclusion(&hs, &k);
 		if (got != cases[i].want)
 			fail_msg("'%s': got %s, want %s", cases[i].pkt, vx_exclusion_name(got),
-				 vx_exclusion_name(cases[i].want));
+			         vx_exclusion_name(cases[i].want));
 	}
 
 	/* Resolvers at special addresses: the earlier check wins. */
@@ -691,7 +694,7 @@ static void test_exclusions(void **state)
 	struct vx_source_cfg src;
 	init_source(&src);
 	const char *all[] = {"ingress 10 accept - " ALL4, "egress 10 accept - " ALL4,
-			     "ingress 20 accept - " ALL6, "egress 20 accept - " ALL6, NULL};
+	                     "ingress 20 accept - " ALL6, "egress 20 accept - " ALL6, NULL};
 	add_session(&src, 1, all, true);
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		enum vx_exclusion why;
@@ -699,7 +702,7 @@ static void test_exclusions(void **state)
 		bool mirrored = cases[i].want == VX_EXCL_NONE || cases[i].want == VX_EXCL_DNS;
 		if (s != (mirrored ? 0 : -1) || why != (mirrored ? VX_EXCL_NONE : cases[i].want))
 			fail_msg("'%s': session %d, why %s", cases[i].pkt, s,
-				 vx_exclusion_name(why));
+			         vx_exclusion_name(why));
 	}
 }
 
@@ -741,7 +744,7 @@ static void write_file(const char *path, const void *data, size_t len)
 }
 
 static void load_text(struct vx_host_services *hs, const char *name, const char *text,
-		      unsigned want)
+                      unsigned want)
 {
 	char path[512];
 	tu_tmp_path(tmpdir, path, sizeof(path), name);
@@ -765,22 +768,22 @@ static void test_resolv_conf(void **state)
 	(void)state;
 	struct vx_host_services hs;
 	load_text(&hs, "basic",
-		  "# Generated by NetworkManager\n"
-		  "; another comment\n"
-		  "search ec2.internal example.com\n"
-		  "options timeout:2 attempts:5\n"
-		  "nameserver 10.0.0.2\n"
-		  "#nameserver 10.0.0.9\n"
-		  "nameserver\tfe80::1%eth0\n"
-		  "nameserver 10.0.0.300\n"	    /* malformed */
-		  "nameserver\n"		    /* no address */
-		  "nameservers 10.0.0.8\n"	    /* another keyword */
-		  "nameserver10.0.0.7\n"	    /* no blank */
-		  "  nameserver 10.0.0.6\n"	    /* glibc ignores indented lines */
-		  "nameserver example.com\n"	    /* not an address */
-		  "nameserver 10.0.0.3 # resolver B\n" /* trailing comment */
-		  "nameserver fd00:ec2::253 trailing junk\n",
-		  4);
+	          "# Generated by NetworkManager\n"
+	          "; another comment\n"
+	          "search ec2.internal example.com\n"
+	          "options timeout:2 attempts:5\n"
+	          "nameserver 10.0.0.2\n"
+	          "#nameserver 10.0.0.9\n"
+	          "nameserver\tfe80::1%eth0\n"
+	          "nameserver 10.0.0.300\n"            /* malformed */
+	          "nameserver\n"                       /* no address */
+	          "nameservers 10.0.0.8\n"             /* another keyword */
+	          "nameserver10.0.0.7\n"               /* no blank */
+	          "  nameserver 10.0.0.6\n"            /* glibc ignores indented lines */
+	          "nameserver example.com\n"           /* not an address */
+	          "nameserver 10.0.0.3 # resolver B\n" /* trailing comment */
+	          "nameserver fd00:ec2::253 trailing junk\n",
+	          4);
 	assert_resolver(&hs, 0, "10.0.0.2");
 	assert_resolver(&hs, 1, "fe80::1");
 	assert_resolver(&hs, 2, "10.0.0.3");
@@ -794,9 +797,9 @@ static void test_resolv_conf(void **state)
 
 	/* At most VX_MAX_RESOLVERS, the first ones in the file. */
 	load_text(&hs, "many",
-		  "nameserver 10.0.0.1\nnameserver 10.0.0.2\nnameserver 10.0.0.3\n"
-		  "nameserver 10.0.0.4\nnameserver 10.0.0.5\nnameserver 10.0.0.6\n",
-		  VX_MAX_RESOLVERS);
+	          "nameserver 10.0.0.1\nnameserver 10.0.0.2\nnameserver 10.0.0.3\n"
+	          "nameserver 10.0.0.4\nnameserver 10.0.0.5\nnameserver 10.0.0.6\n",
+	          VX_MAX_RESOLVERS);
 	assert_resolver(&hs, 0, "10.0.0.1");
 	assert_resolver(&hs, VX_MAX_RESOLVERS - 1, "10.0.0.4");
 
@@ -814,9 +817,9 @@ static void test_resolv_conf(void **state)
 	assert_resolver(&hs, 0, "10.0.0.2");
 	/* An over-long address field. */
 	load_text(&hs, "longaddr",
-		  "nameserver 1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd:"
-		  "eeee:ffff\n",
-		  0);
+	          "nameserver 1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd:"
+	          "eeee:ffff\n",
+	          0);
 }
 
 static void test_resolv_conf_long_lines(void **state)
