@@ -5,8 +5,9 @@
 # Usage: scripts/demo.sh [PATH_TO_VXTAP]      (default: build/vxtap)
 #
 # As root, it builds three throwaway network namespaces on this machine
-# (client, server, target), mirrors the server's traffic to the target with
-# the kernel's own vxlan device and tc mirred, and runs the analyzer there.
+# (client, server, target); the server runs vxtap's agent (`vxtap run`) with
+# a mirror target, filter and session made with the vxtap CLI, and the target
+# runs the analyzer.
 # Without root it replays two recorded captures instead. Everything it
 # creates is removed on exit; no traffic leaves this machine.
 set -euo pipefail
@@ -49,10 +50,8 @@ if [[ $(id -u) -ne 0 ]]; then
     why_offline="not running as root"
 elif ! e2e_netns_usable; then
     why_offline="'ip netns add' does not work here"
-elif ! e2e_have_cmds python3 curl tc ss; then
-    why_offline="it needs python3, curl, tc and ss"
-elif ! e2e_kernel_mirror_usable; then
-    why_offline="the kernel lacks vxlan, clsact, u32 or mirred support"
+elif ! e2e_have_cmds python3 curl ss; then
+    why_offline="it needs python3, curl and ss"
 fi
 if [[ -n $why_offline ]]; then
     offline_demo "$why_offline"
@@ -61,18 +60,46 @@ fi
 
 # --------------------------------------------------------------- live demo
 e2e_init
-e2e_mirror_topology
+e2e_agent_topology
+VXTAP=$vxtap
 
 say "Set up three network namespaces on this machine:"
 cat <<EOF
   client  $E2E_CLIENT_IP        runs curl
   server  $E2E_SERVER_IP        runs a web server on port 8000
   target  $E2E_TARGET_IP        runs 'vxtap analyze --listen 0.0.0.0:4789 --http'
-The server's client-facing interface is mirrored, both directions, by the
-kernel (tc mirred into a vxlan device): every frame is copied, wrapped in
-VXLAN with VNI $E2E_VNI and sent to $E2E_TARGET_IP:4789 — what an AWS mirror
-session does. The target has no vxlan device; vxtap decapsulates itself.
+On the server, vxtap's agent mirrors the client-facing interface (s0), as an
+AWS mirror session does: a target (the analyzer's address), a filter that
+accepts TCP to and from port 8000, and session number 1 with VNI $E2E_VNI,
+all made with the vxtap CLI. Each accepted frame is wrapped in VXLAN and sent
+to $E2E_TARGET_IP:4789. The target has no vxlan device; vxtap decapsulates.
 EOF
+
+say "The control plane, on the server (vxtap CLI, AWS CLI verbs):"
+eni=$(e2e_vxtap server describe-network-interfaces --filters Name=description,Values=s0 |
+    e2e_json_field NetworkInterfaces.0.NetworkInterfaceId)
+analyzer_eni=$(e2e_vxtap server create-network-interface --private-ip-address "$E2E_TARGET_IP" \
+    --description analyzer | e2e_json_field NetworkInterface.NetworkInterfaceId)
+target=$(e2e_vxtap server create-traffic-mirror-target --network-interface-id "$analyzer_eni" \
+    --description "analyzer" | e2e_json_field TrafficMirrorTarget.TrafficMirrorTargetId)
+filter=$(e2e_vxtap server create-traffic-mirror-filter --description "web traffic" |
+    e2e_json_field TrafficMirrorFilter.TrafficMirrorFilterId)
+e2e_vxtap server create-traffic-mirror-filter-rule --traffic-mirror-filter-id "$filter" \
+    --traffic-direction ingress --rule-number 10 --rule-action accept --protocol 6 \
+    --destination-port-range FromPort=8000,ToPort=8000 \
+    --source-cidr-block 0.0.0.0/0 --destination-cidr-block 0.0.0.0/0 >/dev/null
+e2e_vxtap server create-traffic-mirror-filter-rule --traffic-mirror-filter-id "$filter" \
+    --traffic-direction egress --rule-number 10 --rule-action accept --protocol 6 \
+    --source-port-range FromPort=8000,ToPort=8000 \
+    --source-cidr-block 0.0.0.0/0 --destination-cidr-block 0.0.0.0/0 >/dev/null
+VXTAP_STATE=$E2E_TMP/server.db e2e_bg server "$E2E_TMP/run.out" "$E2E_TMP/run.err" "$vxtap" run
+agent=$E2E_LAST_PID
+e2e_wait_for 15 "vxtap run" e2e_vxtap server status >/dev/null
+e2e_vxtap server create-traffic-mirror-session --network-interface-id "$eni" \
+    --traffic-mirror-target-id "$target" --traffic-mirror-filter-id "$filter" \
+    --session-number 1 --virtual-network-id "$E2E_VNI" --description "web server"
+capturing() { e2e_vxtap server stats | grep -q '"Capturing": true'; }
+e2e_wait_for 5 "the agent capturing s0" capturing
 
 www=$E2E_TMP/www
 mkdir "$www"
@@ -108,5 +135,9 @@ cat "$E2E_TMP/analyze.out"
 
 say "Its summary:"
 cat "$E2E_TMP/analyze.err"
+
+say "The agent's counters (vxtap stats on the server):"
+e2e_vxtap server stats
+e2e_stop "$agent" 15 || echo "(vxtap run exited with status $?)"
 
 say "Done; removing the namespaces."
