@@ -379,7 +379,7 @@ static void test_rule_table(void **state)
 	assert_int_equal(failures, 0);
 }
 
-/* The parser helper itself: what it builds for the brief's example. */
+/* The parser helper itself: what it builds for a documented example rule. */
 static void test_rule_helper(void **state)
 {
 	(void)state;
