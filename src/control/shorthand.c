@@ -422,6 +422,35 @@ static char *read_key(struct parser *p)
 	return key;
 }
 
+/* After an item of a list or structure opened at `open`: 1 when the closing
+ * bracket follows, 0 when a comma does (consumed, and another item must
+ * follow), -1 with the error reported otherwise. */
+static int after_item(struct parser *p, size_t open, char close, const char *what)
+{
+	char d[32];
+	skip_ws(p);
+	if (cur(p) == close)
+		return 1;
+	if (cur(p) != ',') {
+		if (cur(p) < 0)
+			perr(p, open, "unterminated '%c'", close == ']' ? '[' : '{');
+		else
+			perr(p, p->i, "expected ',' or '%c', got %s", close, cur_desc(p, d, sizeof(d)));
+		return -1;
+	}
+	size_t comma = p->i++;
+	skip_ws(p);
+	if (cur(p) == close) {
+		perr(p, comma, "trailing comma in a %s", what);
+		return -1;
+	}
+	if (cur(p) < 0) {
+		perr(p, open, "unterminated '%c'", close == ']' ? '[' : '{');
+		return -1;
+	}
+	return 0;
+}
+
 static json_t *parse_list(struct parser *p);
 static json_t *parse_hash(struct parser *p);
 
@@ -474,27 +503,11 @@ static json_t *parse_list(struct parser *p)
 			goto fail;
 		}
 		json_array_append_new(arr, v);
-		skip_ws(p);
-		if (cur(p) == ']')
+		int next = after_item(p, open, ']', "list");
+		if (next < 0)
+			goto fail;
+		if (next > 0)
 			goto done;
-		if (cur(p) != ',') {
-			if (cur(p) < 0)
-				perr(p, open, "unterminated '['");
-			else
-				perr(p, p->i, "expected ',' or ']', got %s",
-				     cur_desc(p, d, sizeof(d)));
-			goto fail;
-		}
-		size_t comma = p->i++;
-		skip_ws(p);
-		if (cur(p) == ']') {
-			perr(p, comma, "trailing comma in a list");
-			goto fail;
-		}
-		if (cur(p) < 0) {
-			perr(p, open, "unterminated '['");
-			goto fail;
-		}
 	}
 done:
 	p->i++;
@@ -524,7 +537,6 @@ static int add_member(struct parser *p, json_t *obj, char *key, size_t at, json_
 /* hash-literal = "{" [key "=" value *("," key "=" value)] "}" */
 static json_t *parse_hash(struct parser *p)
 {
-	char d[32];
 	size_t open = p->i;
 	if (!enter(p))
 		return NULL;
@@ -548,27 +560,11 @@ static json_t *parse_hash(struct parser *p)
 		}
 		if (add_member(p, obj, key, at, v) < 0)
 			goto fail;
-		skip_ws(p);
-		if (cur(p) == '}')
+		int next = after_item(p, open, '}', "structure");
+		if (next < 0)
+			goto fail;
+		if (next > 0)
 			goto done;
-		if (cur(p) != ',') {
-			if (cur(p) < 0)
-				perr(p, open, "unterminated '{'");
-			else
-				perr(p, p->i, "expected ',' or '}', got %s",
-				     cur_desc(p, d, sizeof(d)));
-			goto fail;
-		}
-		size_t comma = p->i++;
-		skip_ws(p);
-		if (cur(p) == '}') {
-			perr(p, comma, "trailing comma in a structure");
-			goto fail;
-		}
-		if (cur(p) < 0) {
-			perr(p, open, "unterminated '{'");
-			goto fail;
-		}
 	}
 done:
 	p->i++;
