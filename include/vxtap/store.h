@@ -83,6 +83,9 @@ int vx_store_exec(struct vx_store *st, struct vx_err *err, const char *sql, int 
  * anything changed. Every CLI call does this; so does the daemon, each second. */
 int vx_store_sync_interfaces(struct vx_store *st, struct vx_err *err);
 
+/* The current UTC time as 2026-11-25T11:24:06.288Z (audit log, status). */
+void vx_iso_now(char *out, size_t len);
+
 /* Report the database's last error as InternalFailure. */
 int vx_store_fail(struct vx_store *st, struct vx_err *err, const char *what);
 

@@ -28,6 +28,9 @@ int vx_cmd_status_part(int argc, char **argv, const char *part);
 /* Shared by the commands that use the store: open --state (or the default),
  * printing the error; returns an exit code (0 = opened). */
 int vx_cli_open_store(const char *state, struct vx_store **st);
+/* Run one action with the CLI as caller; a refusal prints the AWS CLI's
+ * error line. Returns the exit code (0 with *resp set, 254 refused, 1/2). */
+int vx_cli_invoke(const char *state, const struct vx_action *a, json_t *req, json_t **resp);
 void vx_cli_caller(struct vx_caller *caller, char *principal, size_t plen, char *source,
 		   size_t slen);
 

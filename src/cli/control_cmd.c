@@ -116,6 +116,25 @@ void vx_cli_caller(struct vx_caller *caller, char *principal, size_t plen, char 
 	caller->source = source;
 }
 
+int vx_cli_invoke(const char *state, const struct vx_action *a, json_t *req, json_t **resp)
+{
+	struct vx_store *st;
+	int rc = vx_cli_open_store(state, &st);
+	if (rc)
+		return rc;
+	struct vx_caller caller;
+	char principal[96], source[48];
+	vx_cli_caller(&caller, principal, sizeof(principal), source, sizeof(source));
+	struct vx_err err = {0};
+	if (vx_action_invoke(st, a, req, &caller, resp, &err) < 0) {
+		fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s\n",
+			err.code, a->name, err.message);
+		rc = 254;
+	}
+	vx_store_close(st);
+	return rc;
+}
+
 int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
 {
 	json_t *req = json_object();
@@ -225,18 +244,8 @@ int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
 		new_client_token(token, sizeof(token));
 		json_object_set_new(req, "ClientToken", json_string(token));
 	}
-	struct vx_store *st;
-	if ((rc = vx_cli_open_store(state, &st)) != 0)
-		goto out;
-	struct vx_caller caller;
-	char principal[96], source[48];
-	vx_cli_caller(&caller, principal, sizeof(principal), source, sizeof(source));
 	json_t *resp;
-	if (vx_action_invoke(st, a, req, &caller, &resp, &err) < 0) {
-		fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s\n",
-			err.code, a->name, err.message);
-		rc = 254;
-	} else {
+	if ((rc = vx_cli_invoke(state, a, req, &resp)) == 0) {
 		if (json_object_size(resp)) {
 			char *txt = vx_action_format(resp);
 			printf("%s\n", txt);
@@ -245,7 +254,6 @@ int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
 		json_decref(resp);
 		rc = fflush(stdout) == 0 ? 0 : 1;
 	}
-	vx_store_close(st);
 out:
 	json_decref(input);
 	json_decref(req);

@@ -36,27 +36,6 @@ static bool is_help(const char *a)
 	return !strcmp(a, "--help") || !strcmp(a, "-h");
 }
 
-/* Run one action through the store with the CLI as caller. */
-static int invoke(const char *state, const char *action, json_t *req, json_t **resp)
-{
-	struct vx_store *st;
-	int rc = vx_cli_open_store(state, &st);
-	if (rc)
-		return rc;
-	struct vx_caller caller;
-	char principal[96], source[48];
-	vx_cli_caller(&caller, principal, sizeof(principal), source, sizeof(source));
-	struct vx_err err = {0};
-	const struct vx_action *a = vx_action_by_name(action);
-	if (vx_action_invoke(st, a, req, &caller, resp, &err) < 0) {
-		fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s\n",
-			err.code, a->name, err.message);
-		rc = 254;
-	}
-	vx_store_close(st);
-	return rc;
-}
-
 int vx_cmd_export(int argc, char **argv)
 {
 	const char *state = NULL, *out = NULL;
@@ -76,7 +55,7 @@ int vx_cmd_export(int argc, char **argv)
 			return usage_error("export", "unexpected argument '%s'", argv[i]);
 	}
 	json_t *req = json_object(), *resp = NULL;
-	int rc = invoke(state, "ExportState", req, &resp);
+	int rc = vx_cli_invoke(state, vx_action_by_name("ExportState"), req, &resp);
 	json_decref(req);
 	if (rc)
 		return rc;
@@ -136,7 +115,7 @@ int vx_cmd_apply(int argc, char **argv)
 	json_t *req = json_pack("{s:o}", "State", doc), *resp = NULL;
 	if (dry_run)
 		json_object_set_new(req, "DryRun", json_true());
-	int rc = invoke(state, "ApplyState", req, &resp);
+	int rc = vx_cli_invoke(state, vx_action_by_name("ApplyState"), req, &resp);
 	json_decref(req);
 	if (rc == 0) {
 		char *txt = vx_action_format(resp);

@@ -2,6 +2,7 @@
  * tags, and the describe engine (IDs, filters, pagination). */
 #include <ctype.h>
 #include <fnmatch.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,16 @@ void vx_format_time_ms(int64_t ms, char *out, size_t len)
 	char base[32];
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out, len, "%s.%06d+00:00", base, (int)(ms % 1000) * 1000);
+}
+
+bool vx_text_matches(const char *s, const char *pattern)
+{
+	regex_t re;
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
+		return false;
+	bool ok = regexec(&re, s, 0, NULL, 0) == 0;
+	regfree(&re);
+	return ok;
 }
 
 /* ---- tags ---- */

@@ -1,7 +1,6 @@
 /* Flow-log objects (CreateFlowLogs, DescribeFlowLogs, DeleteFlowLogs).
  * Fields, formats and rules follow SPEC.md §2. Flow logs are immutable:
  * "modify" is delete and create. */
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,16 +95,6 @@ static int check_format(struct vx_call *c, const char *fmt)
 	return 0;
 }
 
-static bool text_matches(const char *s, const char *pattern)
-{
-	regex_t re;
-	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
-		return false;
-	bool ok = regexec(&re, s, 0, NULL, 0) == 0;
-	regfree(&re);
-	return ok;
-}
-
 /* S3 destinations: an S3 bucket ARN with an optional folder (not AWSLogs),
  * or an absolute local directory that gets the same key layout. */
 static int check_s3_destination(struct vx_call *c, const char *dest)
@@ -125,7 +114,7 @@ static int check_s3_destination(struct vx_call *c, const char *dest)
 		return vx_invalid(c, "LogDestination", dest, "A bucket name has 3-63 characters.");
 	memcpy(name, bucket, n);
 	name[n] = '\0';
-	if (!text_matches(name, "^[a-z0-9][a-z0-9.-]*[a-z0-9]$"))
+	if (!vx_text_matches(name, "^[a-z0-9][a-z0-9.-]*[a-z0-9]$"))
 		return vx_invalid(c, "LogDestination", dest,
 				  "A bucket name has lowercase letters, digits, dots and hyphens, "
 				  "and starts and ends with a letter or digit.");
@@ -213,7 +202,7 @@ int vx_h_create_flow_logs(struct vx_call *c)
 		} else {
 			snprintf(log_group, sizeof(log_group), "%s", group);
 		}
-		if (!text_matches(log_group, "^[-._/#A-Za-z0-9]{1,512}$"))
+		if (!vx_text_matches(log_group, "^[-._/#A-Za-z0-9]{1,512}$"))
 			return vx_invalid(c, group ? "LogGroupName" : "LogDestination", log_group,
 					  "A log group name has 1-512 characters: letters, digits, "
 					  "'_', '-', '/', '.', '#'.");

@@ -58,6 +58,9 @@ int vx_describe_finish(struct vx_call *c, json_t *items, const char *ids_member,
 int64_t vx_now_ms(void);
 void vx_format_time_ms(int64_t ms, char *out, size_t len);
 
+/* Whether s matches the extended regular expression pattern (a format check). */
+bool vx_text_matches(const char *s, const char *pattern);
+
 /* SQLite helpers: the text of a column or NULL. */
 const char *vx_col_text(void *stmt, int col);
 

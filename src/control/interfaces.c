@@ -9,7 +9,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,16 +299,6 @@ int vx_h_delete_interface(struct vx_call *c)
 
 /* ---- the host's identity ---- */
 
-static bool matches(const char *s, const char *pattern)
-{
-	regex_t re;
-	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
-		return false;
-	bool ok = regexec(&re, s, 0, NULL, 0) == 0;
-	regfree(&re);
-	return ok;
-}
-
 static const struct host_field {
 	const char *member, *key, *pattern, *allowed;
 } HOST_FIELDS[] = {
@@ -341,7 +330,7 @@ int vx_h_configure_host(struct vx_call *c)
 	size_t n = sizeof(HOST_FIELDS) / sizeof(HOST_FIELDS[0]);
 	for (size_t i = 0; i < n; i++) {
 		const char *v = vx_req_str(c, HOST_FIELDS[i].member);
-		if (v && !matches(v, HOST_FIELDS[i].pattern))
+		if (v && !vx_text_matches(v, HOST_FIELDS[i].pattern))
 			return vx_invalid(c, HOST_FIELDS[i].member, v, "%s", HOST_FIELDS[i].allowed);
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -195,23 +195,12 @@ static char *canonical_request(json_t *req)
 	return txt;
 }
 
-static void iso_now(char *out, size_t len)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char base[32];
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, len, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
-}
-
 static int audit(struct vx_store *st, const struct vx_action *a, json_t *req,
 		 const struct vx_caller *caller, json_t *resp, const struct vx_err *failure,
 		 struct vx_err *err)
 {
 	char when[40];
-	iso_now(when, sizeof(when));
+	vx_iso_now(when, sizeof(when));
 	json_t *result = failure ? json_pack("{s:{s:s, s:s}}", "Error", "Code", failure->code,
 					     "Message", failure->message)
 				 : json_pack("{s:O}", "Response", resp);

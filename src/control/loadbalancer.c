@@ -3,7 +3,6 @@
  * health check that decides which members are alive. The names follow
  * Elastic Load Balancing (CreateLoadBalancer, RegisterTargets, …); a vxtap
  * load balancer is an NLB and its one target group in one object. */
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,11 +118,7 @@ static const struct {
 int vx_h_create_load_balancer(struct vx_call *c)
 {
 	const char *name = vx_req_str(c, "Name");
-	regex_t re;
-	regcomp(&re, "^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$", REG_EXTENDED | REG_NOSUB);
-	bool ok = regexec(&re, name, 0, NULL, 0) == 0;
-	regfree(&re);
-	if (!ok)
+	if (!vx_text_matches(name, "^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$"))
 		return vx_invalid(c, "Name", name,
 				  "A name has 1-32 letters, digits and hyphens, and does not start "
 				  "or end with a hyphen.");

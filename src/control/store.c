@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct vx_store {
@@ -376,4 +377,15 @@ int vx_store_host(struct vx_store *st, struct vx_host *host, struct vx_err *err)
 	}
 	sqlite3_finalize(stmt);
 	return 0;
+}
+
+void vx_iso_now(char *out, size_t len)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char base[32];
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, len, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
 }

@@ -34,17 +34,6 @@ int vx_daemon_socket_path(const char *state_path, char *out, size_t len)
 	return n < 0 || (size_t)n >= len || (size_t)n >= sizeof(un.sun_path) ? -1 : 0;
 }
 
-static void iso_time(char *out, size_t len)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char base[32];
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, len, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
-}
-
 static int listen_status(const char *path)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -146,7 +135,7 @@ static void try_reload(struct vx_store *st, const struct vx_daemon_options *opt,
 	d->applied = cfg;
 	d->reloads++;
 	d->last_error[0] = '\0';
-	iso_time(d->applied_at, sizeof(d->applied_at));
+	vx_iso_now(d->applied_at, sizeof(d->applied_at));
 }
 
 int vx_daemon_run(const struct vx_daemon_options *opt)
@@ -180,7 +169,7 @@ int vx_daemon_run(const struct vx_daemon_options *opt)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct daemon_state d = {0};
-	iso_time(d.started_at, sizeof(d.started_at));
+	vx_iso_now(d.started_at, sizeof(d.started_at));
 	fprintf(stderr, "vxtap run: state %s, status socket %s\n", opt->state_path, sock);
 	try_reload(st, opt, &d);
 	int64_t seen_version = vx_store_data_version(st);
