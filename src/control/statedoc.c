@@ -212,45 +212,57 @@ static int apply_load_balancers(struct vx_call *c, json_t *list)
 	return 0;
 }
 
-static int apply_targets(struct vx_call *c, json_t *list)
+/* How an object of the document is created again: the create action, the
+ * member holding its ID and that ID's prefix, the tag resource type (NULL:
+ * the action takes no tags), and the members the action takes as they are. */
+struct doc_kind {
+	const char *action, *id_member, *prefix, *tag_type;
+	const char *const *members;
+};
+
+static const char *const TARGET_MEMBERS[] = {"NetworkInterfaceId", "NetworkLoadBalancerArn",
+					     "Description", NULL};
+static const char *const FILTER_MEMBERS[] = {"Description", NULL};
+static const char *const RULE_MEMBERS[] = {
+	"TrafficMirrorFilterId", "TrafficDirection", "RuleNumber",	     "RuleAction",
+	"DestinationPortRange",	 "SourcePortRange",  "Protocol",	     "DestinationCidrBlock",
+	"SourceCidrBlock",	 "Description",	     NULL};
+static const char *const SESSION_MEMBERS[] = {
+	"NetworkInterfaceId", "TrafficMirrorTargetId", "TrafficMirrorFilterId", "PacketLength",
+	"SessionNumber",      "VirtualNetworkId",      "Description",		NULL};
+
+static const struct doc_kind TARGET = {"CreateTrafficMirrorTarget", "TrafficMirrorTargetId", "tmt",
+				       "traffic-mirror-target", TARGET_MEMBERS};
+static const struct doc_kind FILTER = {"CreateTrafficMirrorFilter", "TrafficMirrorFilterId", "tmf",
+				       "traffic-mirror-filter", FILTER_MEMBERS};
+static const struct doc_kind RULE = {"CreateTrafficMirrorFilterRule", "TrafficMirrorFilterRuleId",
+				     "tmfr", NULL, RULE_MEMBERS};
+static const struct doc_kind SESSION = {"CreateTrafficMirrorSession", "TrafficMirrorSessionId",
+					"tms", "traffic-mirror-session", SESSION_MEMBERS};
+
+/* Create the document's object where[i] of that kind; its ID in *id_out. */
+static int create_from_doc(struct vx_call *c, const struct doc_kind *k, json_t *o,
+			   const char *where, size_t i, const char **id_out)
+{
+	const char *id = doc_id(c, o, k->id_member, k->prefix, where, i);
+	if (!id)
+		return -1;
+	json_t *req = json_object();
+	for (const char *const *m = k->members; *m; m++)
+		copy_member(req, o, *m, NULL);
+	if (k->tag_type)
+		tag_specs(req, o, "Tags", k->tag_type);
+	if (id_out)
+		*id_out = id;
+	return create(c, k->action, req, id, where, i);
+}
+
+static int apply_list(struct vx_call *c, json_t *list, const struct doc_kind *k, const char *where)
 {
 	size_t i;
 	json_t *o;
 	json_array_foreach(list, i, o) {
-		const char *id =
-			doc_id(c, o, "TrafficMirrorTargetId", "tmt", "TrafficMirrorTargets", i);
-		if (!id)
-			return -1;
-		json_t *req = json_object();
-		copy_member(req, o, "NetworkInterfaceId", NULL);
-		copy_member(req, o, "NetworkLoadBalancerArn", NULL);
-		copy_member(req, o, "Description", NULL);
-		tag_specs(req, o, "Tags", "traffic-mirror-target");
-		if (create(c, "CreateTrafficMirrorTarget", req, id, "TrafficMirrorTargets", i) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* where: the rules' place in the document, "TrafficMirrorFilters[0].IngressFilterRules". */
-static int apply_rules(struct vx_call *c, json_t *rules, const char *where)
-{
-	size_t i;
-	json_t *r;
-	json_array_foreach(rules, i, r) {
-		const char *id = doc_id(c, r, "TrafficMirrorFilterRuleId", "tmfr", where, i);
-		if (!id)
-			return -1;
-		json_t *req = json_object();
-		static const char *const members[] = {
-			"TrafficMirrorFilterId", "TrafficDirection",	 "RuleNumber",
-			"RuleAction",		 "DestinationPortRange", "SourcePortRange",
-			"Protocol",		 "DestinationCidrBlock", "SourceCidrBlock",
-			"Description",
-		};
-		for (size_t k = 0; k < sizeof(members) / sizeof(members[0]); k++)
-			copy_member(req, r, members[k], NULL);
-		if (create(c, "CreateTrafficMirrorFilterRule", req, id, where, i) < 0)
+		if (create_from_doc(c, k, o, where, i, NULL) < 0)
 			return -1;
 	}
 	return 0;
@@ -258,58 +270,28 @@ static int apply_rules(struct vx_call *c, json_t *rules, const char *where)
 
 static int apply_filters(struct vx_call *c, json_t *list)
 {
+	static const char *const directions[] = {"IngressFilterRules", "EgressFilterRules"};
 	size_t i;
 	json_t *o;
 	json_array_foreach(list, i, o) {
-		const char *id =
-			doc_id(c, o, "TrafficMirrorFilterId", "tmf", "TrafficMirrorFilters", i);
-		if (!id)
-			return -1;
-		json_t *req = json_object();
-		copy_member(req, o, "Description", NULL);
-		tag_specs(req, o, "Tags", "traffic-mirror-filter");
-		if (create(c, "CreateTrafficMirrorFilter", req, id, "TrafficMirrorFilters", i) < 0)
+		const char *id;
+		if (create_from_doc(c, &FILTER, o, "TrafficMirrorFilters", i, &id) < 0)
 			return -1;
 		if (json_array_size(json_object_get(o, "NetworkServices"))) {
-			req = json_pack("{s:s, s:O}", "TrafficMirrorFilterId", id, "AddNetworkServices",
-					json_object_get(o, "NetworkServices"));
+			json_t *req = json_pack("{s:s, s:O}", "TrafficMirrorFilterId", id,
+						"AddNetworkServices",
+						json_object_get(o, "NetworkServices"));
 			if (create(c, "ModifyTrafficMirrorFilterNetworkServices", req, id,
 				   "TrafficMirrorFilters", i) < 0)
 				return -1;
 		}
-		char ingress[64], egress[64];
-		snprintf(ingress, sizeof(ingress), "TrafficMirrorFilters[%zu].%s", i,
-			 "IngressFilterRules");
-		snprintf(egress, sizeof(egress), "TrafficMirrorFilters[%zu].%s", i,
-			 "EgressFilterRules");
-		if (apply_rules(c, json_object_get(o, "IngressFilterRules"), ingress) < 0 ||
-		    apply_rules(c, json_object_get(o, "EgressFilterRules"), egress) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int apply_sessions(struct vx_call *c, json_t *list)
-{
-	size_t i;
-	json_t *o;
-	json_array_foreach(list, i, o) {
-		const char *id =
-			doc_id(c, o, "TrafficMirrorSessionId", "tms", "TrafficMirrorSessions", i);
-		if (!id)
-			return -1;
-		json_t *req = json_object();
-		static const char *const members[] = {
-			"NetworkInterfaceId", "TrafficMirrorTargetId", "TrafficMirrorFilterId",
-			"PacketLength",	      "SessionNumber",	       "VirtualNetworkId",
-			"Description",
-		};
-		for (size_t k = 0; k < sizeof(members) / sizeof(members[0]); k++)
-			copy_member(req, o, members[k], NULL);
-		tag_specs(req, o, "Tags", "traffic-mirror-session");
-		if (create(c, "CreateTrafficMirrorSession", req, id, "TrafficMirrorSessions", i) <
-		    0)
-			return -1;
+		for (int d = 0; d < 2; d++) {
+			char where[64];
+			snprintf(where, sizeof(where), "TrafficMirrorFilters[%zu].%s", i,
+				 directions[d]);
+			if (apply_list(c, json_object_get(o, directions[d]), &RULE, where) < 0)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -384,9 +366,11 @@ int vx_h_apply_state(struct vx_call *c)
 	}
 	if (apply_interfaces(c, json_object_get(doc, "NetworkInterfaces")) < 0 ||
 	    apply_load_balancers(c, json_object_get(doc, "LoadBalancers")) < 0 ||
-	    apply_targets(c, json_object_get(doc, "TrafficMirrorTargets")) < 0 ||
+	    apply_list(c, json_object_get(doc, "TrafficMirrorTargets"), &TARGET,
+		       "TrafficMirrorTargets") < 0 ||
 	    apply_filters(c, json_object_get(doc, "TrafficMirrorFilters")) < 0 ||
-	    apply_sessions(c, json_object_get(doc, "TrafficMirrorSessions")) < 0 ||
+	    apply_list(c, json_object_get(doc, "TrafficMirrorSessions"), &SESSION,
+		       "TrafficMirrorSessions") < 0 ||
 	    apply_flow_logs(c, json_object_get(doc, "FlowLogs")) < 0)
 		return -1;
 	c->resp = json_pack("{s:b}", "Return", 1);
