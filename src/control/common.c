@@ -98,6 +98,30 @@ void vx_new_object_id(struct vx_call *c, const char *prefix, char *out, size_t l
 		vx_store_new_id(prefix, out, len);
 }
 
+json_t *vx_rows_json(struct vx_store *st, const char *sql, const char *arg, vx_row_render render,
+		     const void *ctx)
+{
+	json_t *list = json_array();
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(vx_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return list;
+	if (arg)
+		sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(list, render(st, s, ctx));
+	sqlite3_finalize(s);
+	return list;
+}
+
+json_t *vx_row_json(struct vx_store *st, const char *sql, const char *arg, vx_row_render render,
+		    const void *ctx)
+{
+	json_t *list = vx_rows_json(st, sql, arg, render, ctx);
+	json_t *first = json_incref(json_array_get(list, 0));
+	json_decref(list);
+	return first;
+}
+
 const char *vx_col_text(void *stmt, int col)
 {
 	return (const char *)sqlite3_column_text(stmt, col);

@@ -322,8 +322,9 @@ int vx_h_create_flow_logs(struct vx_call *c)
 	return 0;
 }
 
-static json_t *render_flow_log(struct vx_store *st, sqlite3_stmt *s, const struct vx_host *host)
+static json_t *render_flow_log(struct vx_store *st, sqlite3_stmt *s, const void *ctx)
 {
+	const struct vx_host *host = ctx;
 	const char *id = vx_col_text(s, 0);
 	json_t *o = json_object();
 	char when[48];
@@ -364,17 +365,12 @@ int vx_h_describe_flow_logs(struct vx_call *c)
 {
 	struct vx_host host;
 	vx_store_host(c->store, &host, NULL);
-	json_t *items = json_array();
-	sqlite3_stmt *s;
-	sqlite3_prepare_v2(vx_store_db(c->store),
-			   "SELECT id, resource_type, resource_id, traffic_type, destination_type, "
-			   "destination, log_group, permission_arn, cross_account_role, log_format, "
-			   "max_interval, file_format, hive, per_hour, created FROM flow_log "
-			   "ORDER BY created, rowid",
-			   -1, &s, NULL);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(items, render_flow_log(c->store, s, &host));
-	sqlite3_finalize(s);
+	json_t *items = vx_rows_json(
+		c->store,
+		"SELECT id, resource_type, resource_id, traffic_type, destination_type, destination, "
+		"log_group, permission_arn, cross_account_role, log_format, max_interval, file_format, "
+		"hive, per_hour, created FROM flow_log ORDER BY created, rowid",
+		NULL, render_flow_log, &host);
 	static const struct vx_filter_name names[] = {
 		{"deliver-log-status", "DeliverLogsStatus"},
 		{"log-destination-type", "LogDestinationType"},

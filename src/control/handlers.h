@@ -61,6 +61,14 @@ void vx_format_time_ms(int64_t ms, char *out, size_t len);
 /* Whether s matches the extended regular expression pattern (a format check). */
 bool vx_text_matches(const char *s, const char *pattern);
 
+/* Run sql (with arg bound to its one parameter, when not NULL) and render
+ * each row: all of them as a new array, or the first one (NULL if none). */
+typedef json_t *(*vx_row_render)(struct vx_store *st, sqlite3_stmt *s, const void *ctx);
+json_t *vx_rows_json(struct vx_store *st, const char *sql, const char *arg, vx_row_render render,
+		     const void *ctx);
+json_t *vx_row_json(struct vx_store *st, const char *sql, const char *arg, vx_row_render render,
+		    const void *ctx);
+
 /* SQLite helpers: the text of a column or NULL. */
 const char *vx_col_text(void *stmt, int col);
 

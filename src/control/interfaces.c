@@ -133,8 +133,9 @@ int vx_interfaces_sync(struct vx_store *st, struct vx_err *err)
 
 /* ---- describe-network-interfaces ---- */
 
-static json_t *render_interface(struct vx_store *st, sqlite3_stmt *s, const struct vx_host *host)
+static json_t *render_interface(struct vx_store *st, sqlite3_stmt *s, const void *ctx)
 {
+	const struct vx_host *host = ctx;
 	const char *id = vx_col_text(s, 0);
 	bool on_host = !strcmp(vx_col_text(s, 1), "host");
 	bool present = sqlite3_column_int(s, 7);
@@ -181,30 +182,17 @@ static json_t *interface_json(struct vx_store *st, const char *id)
 {
 	struct vx_host host;
 	vx_store_host(st, &host, NULL);
-	sqlite3_stmt *s;
-	json_t *o = NULL;
-	sqlite3_prepare_v2(vx_store_db(st), "SELECT " ENI_COLS " FROM network_interface WHERE id=?",
-			   -1, &s, NULL);
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		o = render_interface(st, s, &host);
-	sqlite3_finalize(s);
-	return o;
+	return vx_row_json(st, "SELECT " ENI_COLS " FROM network_interface WHERE id=?", id,
+			   render_interface, &host);
 }
 
 int vx_h_describe_interfaces(struct vx_call *c)
 {
 	struct vx_host host;
 	vx_store_host(c->store, &host, NULL);
-	json_t *items = json_array();
-	sqlite3_stmt *s;
-	sqlite3_prepare_v2(vx_store_db(c->store),
-			   "SELECT " ENI_COLS " FROM network_interface ORDER BY kind, ifname, id", -1,
-			   &s,
-			   NULL);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(items, render_interface(c->store, s, &host));
-	sqlite3_finalize(s);
+	json_t *items = vx_rows_json(c->store,
+				     "SELECT " ENI_COLS " FROM network_interface ORDER BY kind, ifname, id",
+				     NULL, render_interface, &host);
 	static const struct vx_filter_name names[] = {
 		{"attachment.instance-id", "Attachment.InstanceId"},
 		{"attachment.status", "Attachment.Status"},

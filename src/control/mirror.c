@@ -31,7 +31,7 @@ static void set_str_if(json_t *o, const char *key, const char *v)
 		json_object_set_new(o, key, json_string(v));
 }
 
-static json_t *render_target(struct vx_store *st, sqlite3_stmt *s, const char *owner)
+static json_t *render_target(struct vx_store *st, sqlite3_stmt *s, const void *owner)
 {
 	json_t *o = json_object();
 	const char *id = vx_col_text(s, 0);
@@ -51,23 +51,18 @@ static json_t *target_json(struct vx_store *st, const char *id)
 {
 	struct vx_host host;
 	vx_store_host(st, &host, NULL);
-	sqlite3_stmt *s;
-	json_t *o = NULL;
-	sqlite3_prepare_v2(vx_store_db(st), "SELECT " TARGET_COLS " FROM mirror_target WHERE id=?",
-			   -1, &s, NULL);
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		o = render_target(st, s, host.account_id);
-	sqlite3_finalize(s);
-	return o;
+	return vx_row_json(st, "SELECT " TARGET_COLS " FROM mirror_target WHERE id=?", id,
+			   render_target, host.account_id);
 }
 
 #define RULE_COLS                                                                                  \
 	"id, filter_id, direction, rule_number, action, protocol, dst_from, dst_to, src_from, "   \
 	"src_to, dst_cidr, src_cidr, description"
 
-static json_t *render_rule(sqlite3_stmt *s)
+static json_t *render_rule(struct vx_store *st, sqlite3_stmt *s, const void *ctx)
 {
+	(void)st;
+	(void)ctx;
 	json_t *o = json_object();
 	json_object_set_new(o, "TrafficMirrorFilterRuleId", json_string(vx_col_text(s, 0)));
 	json_object_set_new(o, "TrafficMirrorFilterId", json_string(vx_col_text(s, 1)));
@@ -92,40 +87,25 @@ static json_t *render_rule(sqlite3_stmt *s)
 
 static json_t *rule_json(struct vx_store *st, const char *id)
 {
-	sqlite3_stmt *s;
-	json_t *o = NULL;
-	sqlite3_prepare_v2(vx_store_db(st), "SELECT " RULE_COLS " FROM mirror_filter_rule WHERE id=?",
-			   -1, &s, NULL);
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		o = render_rule(s);
-	sqlite3_finalize(s);
-	return o;
+	return vx_row_json(st, "SELECT " RULE_COLS " FROM mirror_filter_rule WHERE id=?", id,
+			   render_rule, NULL);
 }
 
-static json_t *rules_of(struct vx_store *st, const char *filter_id, const char *direction)
-{
-	json_t *list = json_array();
-	sqlite3_stmt *s;
-	sqlite3_prepare_v2(vx_store_db(st),
-			   "SELECT " RULE_COLS " FROM mirror_filter_rule WHERE filter_id=? AND "
-			   "direction=? ORDER BY rule_number",
-			   -1, &s, NULL);
-	sqlite3_bind_text(s, 1, filter_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, direction, -1, SQLITE_STATIC);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(list, render_rule(s));
-	sqlite3_finalize(s);
-	return list;
-}
+static const char INGRESS_RULES_SQL[] = "SELECT " RULE_COLS " FROM mirror_filter_rule "
+					"WHERE filter_id=? AND direction='ingress' ORDER BY rule_number";
+static const char EGRESS_RULES_SQL[] = "SELECT " RULE_COLS " FROM mirror_filter_rule "
+				       "WHERE filter_id=? AND direction='egress' ORDER BY rule_number";
 
-static json_t *render_filter(struct vx_store *st, sqlite3_stmt *s)
+static json_t *render_filter(struct vx_store *st, sqlite3_stmt *s, const void *ctx)
 {
+	(void)ctx;
 	const char *id = vx_col_text(s, 0);
 	json_t *o = json_object();
 	json_object_set_new(o, "TrafficMirrorFilterId", json_string(id));
-	json_object_set_new(o, "IngressFilterRules", rules_of(st, id, "ingress"));
-	json_object_set_new(o, "EgressFilterRules", rules_of(st, id, "egress"));
+	json_object_set_new(o, "IngressFilterRules",
+			    vx_rows_json(st, INGRESS_RULES_SQL, id, render_rule, NULL));
+	json_object_set_new(o, "EgressFilterRules",
+			    vx_rows_json(st, EGRESS_RULES_SQL, id, render_rule, NULL));
 	json_t *services = json_array();
 	if (sqlite3_column_int(s, 2))
 		json_array_append_new(services, json_string("amazon-dns"));
@@ -135,24 +115,18 @@ static json_t *render_filter(struct vx_store *st, sqlite3_stmt *s)
 	return o;
 }
 
+#define FILTER_COLS "id, description, amazon_dns"
+
 static json_t *filter_json(struct vx_store *st, const char *id)
 {
-	sqlite3_stmt *s;
-	json_t *o = NULL;
-	sqlite3_prepare_v2(vx_store_db(st),
-			   "SELECT id, description, amazon_dns FROM mirror_filter WHERE id=?", -1, &s,
-			   NULL);
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		o = render_filter(st, s);
-	sqlite3_finalize(s);
-	return o;
+	return vx_row_json(st, "SELECT " FILTER_COLS " FROM mirror_filter WHERE id=?", id,
+			   render_filter, NULL);
 }
 
 #define SESSION_COLS                                                                               \
 	"id, target_id, filter_id, eni_id, packet_length, session_number, vni, description"
 
-static json_t *render_session(struct vx_store *st, sqlite3_stmt *s, const char *owner)
+static json_t *render_session(struct vx_store *st, sqlite3_stmt *s, const void *owner)
 {
 	const char *id = vx_col_text(s, 0);
 	json_t *o = json_object();
@@ -174,15 +148,8 @@ static json_t *session_json(struct vx_store *st, const char *id)
 {
 	struct vx_host host;
 	vx_store_host(st, &host, NULL);
-	sqlite3_stmt *s;
-	json_t *o = NULL;
-	sqlite3_prepare_v2(vx_store_db(st), "SELECT " SESSION_COLS " FROM mirror_session WHERE id=?",
-			   -1, &s, NULL);
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		o = render_session(st, s, host.account_id);
-	sqlite3_finalize(s);
-	return o;
+	return vx_row_json(st, "SELECT " SESSION_COLS " FROM mirror_session WHERE id=?", id,
+			   render_session, host.account_id);
 }
 
 /* ---- shared checks ---- */
@@ -345,14 +312,9 @@ int vx_h_describe_targets(struct vx_call *c)
 {
 	struct vx_host host;
 	vx_store_host(c->store, &host, NULL);
-	json_t *items = json_array();
-	sqlite3_stmt *s;
-	sqlite3_prepare_v2(vx_store_db(c->store),
-			   "SELECT " TARGET_COLS " FROM mirror_target ORDER BY created, rowid", -1,
-			   &s, NULL);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(items, render_target(c->store, s, host.account_id));
-	sqlite3_finalize(s);
+	json_t *items = vx_rows_json(c->store,
+				     "SELECT " TARGET_COLS " FROM mirror_target ORDER BY created, rowid",
+				     NULL, render_target, host.account_id);
 	static const struct vx_filter_name names[] = {
 		{"description", "Description"},
 		{"network-interface-id", "NetworkInterfaceId"},
@@ -416,15 +378,9 @@ int vx_h_delete_filter(struct vx_call *c)
 
 int vx_h_describe_filters(struct vx_call *c)
 {
-	json_t *items = json_array();
-	sqlite3_stmt *s;
-	sqlite3_prepare_v2(vx_store_db(c->store),
-			   "SELECT id, description, amazon_dns FROM mirror_filter "
-			   "ORDER BY created, rowid",
-			   -1, &s, NULL);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(items, render_filter(c->store, s));
-	sqlite3_finalize(s);
+	json_t *items = vx_rows_json(c->store,
+				     "SELECT " FILTER_COLS " FROM mirror_filter ORDER BY created, rowid",
+				     NULL, render_filter, NULL);
 	static const struct vx_filter_name names[] = {
 		{"description", "Description"},
 		{"traffic-mirror-filter-id", "TrafficMirrorFilterId"},
@@ -1015,15 +971,9 @@ int vx_h_describe_sessions(struct vx_call *c)
 {
 	struct vx_host host;
 	vx_store_host(c->store, &host, NULL);
-	json_t *items = json_array();
-	sqlite3_stmt *s;
-	sqlite3_prepare_v2(vx_store_db(c->store),
-			   "SELECT " SESSION_COLS " FROM mirror_session "
-			   "ORDER BY created, rowid",
-			   -1, &s, NULL);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(items, render_session(c->store, s, host.account_id));
-	sqlite3_finalize(s);
+	json_t *items = vx_rows_json(c->store,
+				     "SELECT " SESSION_COLS " FROM mirror_session ORDER BY created, rowid",
+				     NULL, render_session, host.account_id);
 	static const struct vx_filter_name names[] = {
 		{"description", "Description"},
 		{"network-interface-id", "NetworkInterfaceId"},
@@ -1047,17 +997,11 @@ int vx_h_describe_rules(struct vx_call *c)
 	if (filter && check_id(c, filter, "tmf", "mirror_filter", NOT_FOUND_FILTER,
 			       "traffic mirror filter") < 0)
 		return -1;
-	json_t *items = json_array();
-	sqlite3_stmt *s;
-	sqlite3_prepare_v2(vx_store_db(c->store),
-			   "SELECT " RULE_COLS " FROM mirror_filter_rule r WHERE ?1 IS NULL OR "
-			   "filter_id=?1 ORDER BY (SELECT created FROM mirror_filter f WHERE "
-			   "f.id=r.filter_id), filter_id, direction DESC, rule_number",
-			   -1, &s, NULL);
-	sqlite3_bind_text(s, 1, filter, -1, SQLITE_STATIC);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(items, render_rule(s));
-	sqlite3_finalize(s);
+	json_t *items = vx_rows_json(c->store,
+				     "SELECT " RULE_COLS " FROM mirror_filter_rule r WHERE ?1 IS NULL OR "
+				     "filter_id=?1 ORDER BY (SELECT created FROM mirror_filter f WHERE "
+				     "f.id=r.filter_id), filter_id, direction DESC, rule_number",
+				     filter, render_rule, NULL);
 	static const struct vx_filter_name names[] = {
 		{"traffic-mirror-filter-rule-id", "TrafficMirrorFilterRuleId"},
 		{"traffic-mirror-filter-id", "TrafficMirrorFilterId"},
