@@ -205,27 +205,25 @@ static struct session_counters *counters_for(struct vx_agent *a, const char *id)
 static struct member_health *health_for(struct vx_agent *a, const struct vx_member_cfg *m,
 					const struct vx_target_cfg *t)
 {
-	for (struct member_health *h = a->health; h; h = h->next)
-		if (!strcmp(h->address, m->address) && h->hc_port == t->hc_port) {
-			h->interval_s = t->hc_interval_s;
-			h->timeout_s = t->hc_timeout_s;
-			h->healthy = t->healthy_threshold;
-			h->unhealthy = t->unhealthy_threshold;
-			return h;
-		}
-	struct member_health *h = calloc(1, sizeof(*h));
-	if (!h)
-		return NULL;
-	snprintf(h->address, sizeof(h->address), "%s", m->address);
-	inet_pton(AF_INET, m->address, &h->addr);
-	h->hc_port = t->hc_port;
+	struct member_health *h = a->health;
+	while (h && (strcmp(h->address, m->address) || h->hc_port != t->hc_port))
+		h = h->next;
+	if (!h) {
+		h = calloc(1, sizeof(*h));
+		if (!h)
+			return NULL;
+		snprintf(h->address, sizeof(h->address), "%s", m->address);
+		inet_pton(AF_INET, m->address, &h->addr);
+		h->hc_port = t->hc_port;
+		atomic_store(&h->up, 1); /* up until checks say otherwise: mirror at once */
+		h->next = a->health;
+		a->health = h;
+	}
+	/* The thresholds may have changed with the configuration. */
 	h->interval_s = t->hc_interval_s;
 	h->timeout_s = t->hc_timeout_s;
 	h->healthy = t->healthy_threshold;
 	h->unhealthy = t->unhealthy_threshold;
-	atomic_store(&h->up, 1); /* up until checks say otherwise: mirror at once */
-	h->next = a->health;
-	a->health = h;
 	return h;
 }
 
@@ -359,6 +357,8 @@ struct batch_tally {
 	uint64_t not_selected, malformed, send_errors;
 };
 
+/* Send the batch; what went out counts as mirrored, what the kernel would
+ * not take counts as dropped. */
 static void send_batch(struct worker *w, struct mmsghdr *msgs, const uint8_t *session_of, int n,
 		       struct batch_tally *t)
 {
@@ -366,23 +366,22 @@ static void send_batch(struct worker *w, struct mmsghdr *msgs, const uint8_t *se
 	while (done < n) {
 		int r = sendmmsg(w->sock, msgs + done, (unsigned)(n - done), MSG_DONTWAIT);
 		if (r > 0) {
+			for (int i = done; i < done + r; i++) {
+				t->packets[session_of[i]]++;
+				t->bytes[session_of[i]] += msgs[i].msg_hdr.msg_iov[1].iov_len;
+			}
 			done += r;
 			continue;
 		}
 		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
 			/* The send path is full: production traffic comes first. */
-			for (int i = done; i < n; i++) {
+			for (int i = done; i < n; i++)
 				t->dropped_send[session_of[i]]++;
-				t->packets[session_of[i]]--;
-				t->bytes[session_of[i]] -= msgs[i].msg_hdr.msg_iov[1].iov_len;
-			}
 			return;
 		}
 		/* Any other error belongs to one message: count it, skip it. */
 		t->send_errors++;
 		t->dropped_send[session_of[done]]++;
-		t->packets[session_of[done]]--;
-		t->bytes[session_of[done]] -= msgs[done].msg_hdr.msg_iov[1].iov_len;
 		done++;
 	}
 }
@@ -497,8 +496,6 @@ static void *worker_main(void *arg)
 				.msg_iovlen = 2,
 			};
 			session_of[nmsg++] = (uint8_t)k;
-			t.packets[k]++;
-			t.bytes[k] += inner;
 		}
 		if (nmsg)
 			send_batch(w, msgs, session_of, nmsg, &t);
