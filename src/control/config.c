@@ -13,6 +13,26 @@ static void copy_text(char *dst, size_t len, sqlite3_stmt *s, int col)
 	snprintf(dst, len, "%s", t ? t : "");
 }
 
+/* A zeroed new element at the end of a growing array: arrayp points to the
+ * array pointer, *n counts elements, *cap is the room. NULL when out of memory. */
+static void *append_slot(void *arrayp, size_t *n, size_t *cap, size_t size)
+{
+	void *array;
+	memcpy(&array, arrayp, sizeof(array));
+	if (*n == *cap) {
+		size_t grown = *cap ? *cap * 2 : 8;
+		void *p = realloc(array, grown * size);
+		if (!p)
+			return NULL;
+		array = p;
+		memcpy(arrayp, &array, sizeof(array));
+		*cap = grown;
+	}
+	void *slot = (char *)array + (*n)++ * size;
+	memset(slot, 0, size);
+	return slot;
+}
+
 static int load_targets(struct vx_store *st, struct vx_config *cfg)
 {
 	sqlite3 *db = vx_store_db(st);
@@ -31,17 +51,12 @@ static int load_targets(struct vx_store *st, struct vx_config *cfg)
 	size_t cap = 0;
 	int rc = 0;
 	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-		if (cfg->n_targets == cap) {
-			cap = cap ? cap * 2 : 16;
-			void *p = realloc(cfg->targets, cap * sizeof(*cfg->targets));
-			if (!p) {
-				rc = -1;
-				break;
-			}
-			cfg->targets = p;
+		struct vx_target_cfg *t =
+			append_slot(&cfg->targets, &cfg->n_targets, &cap, sizeof(*cfg->targets));
+		if (!t) {
+			rc = -1;
+			break;
 		}
-		struct vx_target_cfg *t = &cfg->targets[cfg->n_targets++];
-		memset(t, 0, sizeof(*t));
 		copy_text(t->id, sizeof(t->id), s, 0);
 		t->group = !strcmp(vx_col_text(s, 1), "network-load-balancer");
 		if (!t->group) {
@@ -65,16 +80,12 @@ static int load_targets(struct vx_store *st, struct vx_config *cfg)
 		sqlite3_bind_text(m, 1, t->lb_arn, -1, SQLITE_STATIC);
 		size_t mcap = 0;
 		while (sqlite3_step(m) == SQLITE_ROW) {
-			if (t->n_members == mcap) {
-				mcap = mcap ? mcap * 2 : 8;
-				void *p = realloc(t->members, mcap * sizeof(*t->members));
-				if (!p) {
-					rc = -1;
-					break;
-				}
-				t->members = p;
+			struct vx_member_cfg *mm =
+				append_slot(&t->members, &t->n_members, &mcap, sizeof(*t->members));
+			if (!mm) {
+				rc = -1;
+				break;
 			}
-			struct vx_member_cfg *mm = &t->members[t->n_members++];
 			copy_text(mm->address, sizeof(mm->address), m, 0);
 			mm->port = (uint16_t)sqlite3_column_int(m, 1);
 		}
@@ -147,17 +158,12 @@ static int load_sources(struct vx_store *st, struct vx_config *cfg)
 	struct vx_source_cfg *src = NULL;
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		if (!src || strcmp(src->eni, vx_col_text(s, 0))) {
-			if (cfg->n_sources == cap) {
-				cap = cap ? cap * 2 : 8;
-				void *p = realloc(cfg->sources, cap * sizeof(*cfg->sources));
-				if (!p) {
-					rc = -1;
-					break;
-				}
-				cfg->sources = p;
+			src = append_slot(&cfg->sources, &cfg->n_sources, &cap,
+					  sizeof(*cfg->sources));
+			if (!src) {
+				rc = -1;
+				break;
 			}
-			src = &cfg->sources[cfg->n_sources++];
-			memset(src, 0, sizeof(*src));
 			copy_text(src->eni, sizeof(src->eni), s, 0);
 			copy_text(src->ifname, sizeof(src->ifname), s, 1);
 			copy_text(src->address, sizeof(src->address), s, 2);
@@ -189,17 +195,12 @@ static int load_flow_logs(struct vx_store *st, struct vx_config *cfg)
 	size_t cap = 0;
 	int rc = 0;
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		if (cfg->n_flow_logs == cap) {
-			cap = cap ? cap * 2 : 8;
-			void *p = realloc(cfg->flow_logs, cap * sizeof(*cfg->flow_logs));
-			if (!p) {
-				rc = -1;
-				break;
-			}
-			cfg->flow_logs = p;
+		struct vx_flowlog_cfg *f = append_slot(&cfg->flow_logs, &cfg->n_flow_logs, &cap,
+						       sizeof(*cfg->flow_logs));
+		if (!f) {
+			rc = -1;
+			break;
 		}
-		struct vx_flowlog_cfg *f = &cfg->flow_logs[cfg->n_flow_logs++];
-		memset(f, 0, sizeof(*f));
 		copy_text(f->id, sizeof(f->id), s, 0);
 		copy_text(f->resource_type, sizeof(f->resource_type), s, 1);
 		copy_text(f->resource_id, sizeof(f->resource_id), s, 2);
