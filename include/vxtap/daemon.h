@@ -1,5 +1,5 @@
 /* `vxtap run`: the agent daemon. It loads the configuration from the state
- * store, watches the store for changes made by the CLI or the API (no
+ * store, watches the store for changes made by the CLI (no
  * restart needed), and hands each new configuration to the data path. Its
  * status — what it has applied — is served on a Unix socket. */
 #ifndef VXTAP_DAEMON_H
