@@ -1,5 +1,6 @@
 /* Control-plane unit tests: every validation rule of the actions in
- * src/control, called through vx_action_invoke as the CLI calls them, with the exact error code and message each rule gives; and the
+ * src/control, called through vx_action_invoke as the CLI calls them, with
+ * the exact error code and message each rule gives; and the
  * invoke-level behaviour (DryRun, ClientToken, audit, generation, describe
  * paging, export/apply). Each test gets a fresh store in a scratch dir. */
 #include <setjmp.h>
