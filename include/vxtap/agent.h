@@ -2,13 +2,14 @@
  *
  * Input:  configurations from the daemon (vxtap/config.h): per source
  *         interface, up to three sessions with filter, target, VNI, length.
- * Work:   one capture worker per source interface (AF_PACKET ring, both
- *         directions); per packet: the session that mirrors it
- *         (vxtap/mirror_select.h), the target member (symmetric flow hash
- *         over the members that pass their health check), VXLAN headers
- *         (vxtap/vxlan_encap.h); sent in batches with sendmmsg on a raw
- *         socket that never blocks: a full send path drops the copy and
- *         counts it. Its packets carry a socket mark that the capture
+ * Work:   capture workers per source interface (AF_PACKET rings, both
+ *         directions; several share a PACKET_FANOUT group); per packet:
+ *         the session that mirrors it (vxtap/mirror_select.h), the target
+ *         member (symmetric flow hash over the members that pass their
+ *         health check), VXLAN headers (vxtap/vxlan_encap.h); sent in
+ *         batches with sendmmsg on a raw socket that never blocks: a copy
+ *         over its session's cap, or meeting a full send path, is dropped
+ *         and counted. Its packets carry a socket mark that the capture
  *         rings drop in the kernel, so the agent never mirrors itself.
  * Output: mirrored packets, and counters per session and per source. */
 #ifndef VXTAP_AGENT_H
@@ -25,7 +26,10 @@
 struct vx_agent_options {
 	uint32_t mark;		 /* 0: VX_AGENT_MARK */
 	const char *resolv_conf; /* NULL: /etc/resolv.conf (what amazon-dns means) */
-	uint32_t ring_block_count; /* 0: 16 blocks of 1 MiB per source */
+	uint32_t ring_block_count; /* 0: 16 blocks of 1 MiB per worker */
+	unsigned capture_workers;  /* per source interface, one fanout group; 0: 1 */
+	/* Caps of sessions without vxtap:max-mbps / vxtap:max-pps tags; 0: none. */
+	uint32_t default_max_mbps, default_max_pps;
 };
 
 struct vx_agent;

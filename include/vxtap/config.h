@@ -16,6 +16,12 @@
 #define VX_RULES_PER_FILTER  10
 #define VX_SESSIONS_PER_SOURCE 3
 
+/* Session tags that set the data path's per-session caps (AWS has none;
+ * tags keep the AWS vocabulary of every verb). */
+#define VX_TAG_PREFIX	"vxtap:"
+#define VX_TAG_MAX_MBPS "vxtap:max-mbps"
+#define VX_TAG_MAX_PPS	"vxtap:max-pps"
+
 struct vx_rule_cfg {
 	char id[32];
 	uint16_t number;
@@ -53,6 +59,8 @@ struct vx_session_cfg {
 	uint16_t number;
 	uint32_t vni;
 	uint32_t packet_length; /* 0: whole packet */
+	uint32_t max_mbps;	/* mirrored megabits/s (outer packets); 0: no cap */
+	uint32_t max_pps;	/* mirrored packets/s; 0: no cap */
 	struct vx_filter_cfg filter;
 	const struct vx_target_cfg *target;
 };

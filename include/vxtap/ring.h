@@ -17,12 +17,15 @@
 
 #include "vxtap/decode.h"
 
+#define VX_RING_FANOUT_NEW (-2)
+
 struct vx_ring_options {
 	const char *ifname;
 	uint32_t block_size;  /* bytes per block, a multiple of the page size; 0: 1 MiB */
 	uint32_t block_count; /* 0: 16 */
 	uint32_t snaplen;     /* bytes kept per frame; 0: 65535 */
-	int fanout_group;     /* PACKET_FANOUT_HASH group id, or -1 for none */
+	int fanout_group;     /* PACKET_FANOUT_HASH group to join, VX_RING_FANOUT_NEW
+			       * for a new group with a unique ID, or -1 for none */
 	uint32_t ignore_mark; /* drop packets carrying this skb mark; 0: none */
 	uint32_t retire_ms;   /* a partly filled block is handed over after this; 0: 10 */
 };
@@ -51,6 +54,8 @@ int vx_ring_next(struct vx_ring *r, struct vx_ring_frame *frames, int max, int t
 
 void vx_ring_stats(struct vx_ring *r, struct vx_ring_stats *out);
 int vx_ring_fd(const struct vx_ring *r);
+/* The fanout group's ID (what the other rings of the group join), or -1. */
+int vx_ring_fanout_id(const struct vx_ring *r);
 void vx_ring_close(struct vx_ring *r);
 
 #endif

@@ -29,6 +29,7 @@ struct vx_ring {
 	uint32_t frames_left;
 	uint64_t frames;
 	uint64_t drops;
+	int fanout_id; /* -1: not in a fanout group */
 };
 
 static struct tpacket_block_desc *block(struct vx_ring *r, uint32_t i)
@@ -57,6 +58,7 @@ struct vx_ring *vx_ring_open(const struct vx_ring_options *opt, char *err, size_
 		return NULL;
 	}
 	r->fd = -1;
+	r->fanout_id = -1;
 	unsigned ifindex = if_nametoindex(opt->ifname);
 	const char *step = "no such interface";
 	if (!ifindex)
@@ -107,11 +109,24 @@ struct vx_ring *vx_ring_open(const struct vx_ring_options *opt, char *err, size_
 	step = "bind";
 	if (bind(r->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		goto fail;
-	if (opt->fanout_group >= 0) {
-		int fanout = (opt->fanout_group & 0xffff) | (PACKET_FANOUT_HASH << 16);
+	if (opt->fanout_group >= 0 || opt->fanout_group == VX_RING_FANOUT_NEW) {
+		/* A new group gets an ID no other process uses (UNIQUEID), so two
+		 * agents on one interface never share a group by accident. Fragments
+		 * are reassembled for the hash so they follow their flow. */
+		int flags = PACKET_FANOUT_FLAG_DEFRAG;
+		int id = opt->fanout_group;
+		if (id == VX_RING_FANOUT_NEW) {
+			flags |= PACKET_FANOUT_FLAG_UNIQUEID;
+			id = 0;
+		}
+		int fanout = (id & 0xffff) | ((PACKET_FANOUT_HASH | flags) << 16);
 		step = "PACKET_FANOUT";
 		if (setsockopt(r->fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout)) < 0)
 			goto fail;
+		socklen_t len = sizeof(fanout);
+		if (getsockopt(r->fd, SOL_PACKET, PACKET_FANOUT, &fanout, &len) < 0)
+			goto fail;
+		r->fanout_id = fanout & 0xffff;
 	}
 	return r;
 fail:
@@ -196,6 +211,11 @@ void vx_ring_stats(struct vx_ring *r, struct vx_ring_stats *out)
 int vx_ring_fd(const struct vx_ring *r)
 {
 	return r->fd;
+}
+
+int vx_ring_fanout_id(const struct vx_ring *r)
+{
+	return r->fanout_id;
 }
 
 void vx_ring_close(struct vx_ring *r)

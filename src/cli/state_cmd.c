@@ -31,6 +31,18 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg)
 	return 2;
 }
 
+/* A decimal count in [lo, hi]; -1 for anything else. */
+static int parse_count(const char *text, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 10);
+	if (!*text || *end || errno || *text == '-' || v < lo || v > hi)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
 static bool is_help(const char *a)
 {
 	return !strcmp(a, "--help") || !strcmp(a, "-h");
@@ -198,9 +210,12 @@ int vx_cmd_run(int argc, char **argv)
 	const char *state = NULL, *sock = NULL;
 	unsigned poll_ms = 100;
 	bool mirror = true;
+	struct vx_agent_options ao = {0};
 	for (int i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
-			puts("usage: vxtap run [--state PATH] [--status-socket PATH] [--poll-ms N]\n\n"
+			puts("usage: vxtap run [--state PATH] [--status-socket PATH] [--poll-ms N]\n"
+			     "                 [--no-mirror] [--capture-workers N]\n"
+			     "                 [--session-max-mbps N] [--session-max-pps N]\n\n"
 			     "The agent daemon: loads the state, applies it, and applies every change\n"
 			     "made with the CLI while it runs (checked every --poll-ms,\n"
 			     "default 100 ms; SIGHUP reloads at once). vxtap status shows what it has\n"
@@ -208,7 +223,15 @@ int vx_cmd_run(int argc, char **argv)
 			     "SIGTERM or SIGINT stop it.\n\n"
 			     "It mirrors the traffic of each interface that has sessions: capture in\n"
 			     "both directions, the sessions' filters, VXLAN to the targets (needs root\n"
-			     "or CAP_NET_RAW and CAP_NET_ADMIN). --no-mirror only follows the state.");
+			     "or CAP_NET_RAW and CAP_NET_ADMIN). --no-mirror only follows the state.\n\n"
+			     "  --capture-workers N    capture threads per source interface, 1-64\n"
+			     "                         (default 1); they share the traffic by flow\n"
+			     "  --session-max-mbps N   cap every session's mirrored traffic at N\n"
+			     "                         megabits/s (1-100000), unless the session has\n"
+			     "                         a vxtap:max-mbps tag; copies over the cap are\n"
+			     "                         dropped and counted (default: no cap)\n"
+			     "  --session-max-pps N    the same in packets/s (1-100000000;\n"
+			     "                         tag vxtap:max-pps)");
 			return 0;
 		}
 		if (!strcmp(argv[i], "--state") && i + 1 < argc) {
@@ -218,12 +241,25 @@ int vx_cmd_run(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--no-mirror")) {
 			mirror = false;
 		} else if (!strcmp(argv[i], "--poll-ms") && i + 1 < argc) {
-			char *end;
-			long v = strtol(argv[++i], &end, 10);
-			if (*end || v < 10 || v > 10000)
+			if (parse_count(argv[++i], 10, 10000, &poll_ms) < 0)
 				return usage_error("run", "--poll-ms '%s' is not valid (allowed: 10-10000)",
 						   argv[i]);
-			poll_ms = (unsigned)v;
+		} else if (!strcmp(argv[i], "--capture-workers") && i + 1 < argc) {
+			if (parse_count(argv[++i], 1, 64, &ao.capture_workers) < 0)
+				return usage_error(
+					"run", "--capture-workers '%s' is not valid (allowed: 1-64)",
+					argv[i]);
+		} else if (!strcmp(argv[i], "--session-max-mbps") && i + 1 < argc) {
+			if (parse_count(argv[++i], 1, 100000, &ao.default_max_mbps) < 0)
+				return usage_error(
+					"run", "--session-max-mbps '%s' is not valid (allowed: 1-100000)",
+					argv[i]);
+		} else if (!strcmp(argv[i], "--session-max-pps") && i + 1 < argc) {
+			if (parse_count(argv[++i], 1, 100000000, &ao.default_max_pps) < 0)
+				return usage_error(
+					"run",
+					"--session-max-pps '%s' is not valid (allowed: 1-100000000)",
+					argv[i]);
 		} else {
 			return usage_error("run", "unexpected argument '%s'", argv[i]);
 		}
@@ -235,7 +271,6 @@ int vx_cmd_run(int argc, char **argv)
 	struct vx_agent *agent = NULL;
 	if (mirror) {
 		char err[256];
-		struct vx_agent_options ao = {0};
 		agent = vx_agent_new(&ao, err, sizeof(err));
 		if (!agent) {
 			fprintf(stderr, "vxtap run: %s\n", err);

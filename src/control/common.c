@@ -1,6 +1,7 @@
 /* Helpers shared by the action handlers: request access, EC2-style errors,
  * tags, and the describe engine (IDs, filters, pagination). */
 #include <ctype.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "handlers.h"
+#include "vxtap/config.h"
 
 json_t *vx_req(struct vx_call *c, const char *member)
 {
@@ -165,6 +167,38 @@ static bool utf8_len_le(const char *s, size_t max)
 	return n <= max;
 }
 
+/* Tags under "vxtap:" are settings of the data path: the known ones are
+ * checked here so that a typo is refused instead of silently ignored. */
+static int check_vxtap_tag(struct vx_call *c, const char *resource_type, const char *key,
+			   const char *value)
+{
+	static const struct {
+		const char *key;
+		long long lo, hi;
+		const char *allowed;
+	} known[] = {
+		{VX_TAG_MAX_MBPS, 1, 100000, "an integer 1-100000 (megabits per second)"},
+		{VX_TAG_MAX_PPS, 1, 100000000, "an integer 1-100000000 (packets per second)"},
+	};
+	if (strcmp(resource_type, "traffic-mirror-session"))
+		return vx_invalid(c, "Tag.Key", key,
+				  "Tag keys starting with '" VX_TAG_PREFIX
+				  "' are reserved for traffic mirror sessions.");
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(key, known[i].key))
+			continue;
+		char *end;
+		errno = 0;
+		long long n = strtoll(value, &end, 10);
+		if (!*value || *end || errno || n < known[i].lo || n > known[i].hi)
+			return vx_invalid(c, "Tag.Value", value, "Allowed for %s: %s.", key,
+					  known[i].allowed);
+		return 0;
+	}
+	return vx_invalid(c, "Tag.Key", key,
+			  "Known '" VX_TAG_PREFIX "' tags: " VX_TAG_MAX_MBPS ", " VX_TAG_MAX_PPS ".");
+}
+
 int vx_tags_validate(struct vx_call *c, const char *resource_type)
 {
 	json_t *specs = vx_req(c, "TagSpecifications");
@@ -189,6 +223,9 @@ int vx_tags_validate(struct vx_call *c, const char *resource_type)
 			if (v && !utf8_len_le(v, 256))
 				return vx_invalid(c, "Tag.Value", v,
 						  "A tag value has at most 256 characters.");
+			if (!strncmp(k, VX_TAG_PREFIX, strlen(VX_TAG_PREFIX)) &&
+			    check_vxtap_tag(c, resource_type, k, v ? v : "") < 0)
+				return -1;
 		}
 	}
 	return 0;

@@ -148,7 +148,10 @@ static int load_sources(struct vx_store *st, struct vx_config *cfg)
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(vx_store_db(st),
 			       "SELECT s.eni_id, e.ifname, e.private_ip, e.present, s.id, "
-			       "s.session_number, s.vni, s.packet_length, s.filter_id, s.target_id "
+			       "s.session_number, s.vni, s.packet_length, s.filter_id, s.target_id, "
+			       "(SELECT value FROM tag WHERE resource_id=s.id AND key='" VX_TAG_MAX_MBPS
+			       "'), (SELECT value FROM tag WHERE resource_id=s.id AND key='"
+			       VX_TAG_MAX_PPS "') "
 			       "FROM mirror_session s JOIN network_interface e ON e.id=s.eni_id "
 			       "ORDER BY s.eni_id, s.session_number",
 			       -1, &s, NULL) != SQLITE_OK)
@@ -176,6 +179,8 @@ static int load_sources(struct vx_store *st, struct vx_config *cfg)
 		ss->number = (uint16_t)sqlite3_column_int(s, 5);
 		ss->vni = (uint32_t)sqlite3_column_int64(s, 6);
 		ss->packet_length = (uint32_t)sqlite3_column_int(s, 7); /* NULL reads as 0 */
+		ss->max_mbps = (uint32_t)sqlite3_column_int64(s, 10); /* checked when tagged */
+		ss->max_pps = (uint32_t)sqlite3_column_int64(s, 11);
 		load_filter(st, vx_col_text(s, 8), &ss->filter);
 		ss->target = find_target(cfg, vx_col_text(s, 9));
 	}
@@ -291,6 +296,10 @@ json_t *vx_config_json(const struct vx_config *cfg)
 					      target_status(s->target));
 			if (s->packet_length)
 				json_object_set_new(o, "PacketLength", json_integer(s->packet_length));
+			if (s->max_mbps)
+				json_object_set_new(o, "MaxMbps", json_integer(s->max_mbps));
+			if (s->max_pps)
+				json_object_set_new(o, "MaxPps", json_integer(s->max_pps));
 			json_array_append_new(sessions, o);
 		}
 		json_array_append_new(sources,

@@ -18,12 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "vxtap/mirror_select.h"
+#include "vxtap/rate_gate.h"
 #include "vxtap/ring.h"
 #include "vxtap/vxlan_encap.h"
 
 #define BATCH		 64
-#define MAX_OUTER	 65535
 #define DEFAULT_PATH_MTU 1500
 
 /* Counters of one session; they outlive configurations (keyed by ID). */
@@ -31,7 +33,7 @@ struct session_counters {
 	char id[32];
 	bool live;
 	_Atomic uint64_t mirrored_packets, mirrored_bytes, truncated, filtered_out;
-	_Atomic uint64_t dropped_send, dropped_no_target;
+	_Atomic uint64_t dropped_send, dropped_no_target, dropped_rate;
 	struct session_counters *next;
 };
 
@@ -60,6 +62,10 @@ struct plan_member {
 struct plan_target {
 	char id[32];
 	bool group;
+	/* The flow hash's seed. For a group it comes from the load balancer's
+	 * ARN, so every agent that mirrors to the group (with the same state)
+	 * sends a flow to the same member. */
+	uint64_t seed;
 	size_t n;
 	struct plan_member *members;
 	uint64_t *member_ids;
@@ -68,6 +74,7 @@ struct plan_target {
 struct plan_session {
 	struct plan_target *target;
 	struct session_counters *ctr;
+	struct vx_rate_caps caps; /* one worker's share */
 };
 
 struct plan_source {
@@ -90,6 +97,9 @@ struct worker {
 	char ifname[IF_NAMESIZE];
 	pthread_t thread;
 	bool running;
+	bool keep; /* set while a new configuration is applied */
+	int64_t gate_generation; /* the plan the gates were set for */
+	struct vx_rate_gate gates[VX_SESSIONS_PER_SOURCE];
 	atomic_bool stop;
 	_Atomic(struct plan *) hazard; /* the plan this worker is reading */
 	struct vx_ring *ring;
@@ -115,11 +125,16 @@ struct vx_agent {
 	char last_error[300];
 };
 
-static int64_t now_ms(void)
+static int64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t now_ms(void)
+{
+	return now_ns() / 1000000;
 }
 
 /* ---- health checks ---- */
@@ -265,6 +280,20 @@ static uint64_t member_id(const struct vx_member_cfg *m)
 	return (h ^ m->port) * 1099511628211ull;
 }
 
+static unsigned workers_per_source(const struct vx_agent *a)
+{
+	return a->opt.capture_workers ? a->opt.capture_workers : 1;
+}
+
+/* A session's caps (its tags, else the agent's defaults), split over the
+ * source's workers. */
+static struct vx_rate_caps caps_for(const struct vx_agent *a, const struct vx_session_cfg *s)
+{
+	return vx_rate_caps_make(s->max_mbps ? s->max_mbps : a->opt.default_max_mbps,
+				 s->max_pps ? s->max_pps : a->opt.default_max_pps,
+				 workers_per_source(a));
+}
+
 static struct plan *plan_build(struct vx_agent *a, const struct vx_config *cfg)
 {
 	struct plan *p = calloc(1, sizeof(*p));
@@ -284,6 +313,7 @@ static struct plan *plan_build(struct vx_agent *a, const struct vx_config *cfg)
 		struct plan_target *pt = &p->targets[p->n_targets++];
 		snprintf(pt->id, sizeof(pt->id), "%s", t->id);
 		pt->group = t->group;
+		pt->seed = t->group ? XXH3_64bits(t->lb_arn, strlen(t->lb_arn)) : a->seed;
 		pt->members = calloc(t->n_members ? t->n_members : 1, sizeof(*pt->members));
 		pt->member_ids = calloc(t->n_members ? t->n_members : 1, sizeof(*pt->member_ids));
 		if (!pt->members || !pt->member_ids)
@@ -318,6 +348,7 @@ static struct plan *plan_build(struct vx_agent *a, const struct vx_config *cfg)
 			if (!ps->sessions[k].ctr)
 				goto fail;
 			ps->sessions[k].ctr->live = true;
+			ps->sessions[k].caps = caps_for(a, s);
 			/* The copied session must not point into the caller's config. */
 			ps->cfg.sessions[k].target = NULL;
 		}
@@ -353,6 +384,7 @@ struct batch_tally {
 	uint64_t packets[VX_SESSIONS_PER_SOURCE], bytes[VX_SESSIONS_PER_SOURCE];
 	uint64_t truncated[VX_SESSIONS_PER_SOURCE], filtered_out[VX_SESSIONS_PER_SOURCE];
 	uint64_t dropped_send[VX_SESSIONS_PER_SOURCE], no_target[VX_SESSIONS_PER_SOURCE];
+	uint64_t dropped_rate[VX_SESSIONS_PER_SOURCE];
 	uint64_t excluded[VX_EXCL_COUNT];
 	uint64_t not_selected, malformed, send_errors;
 };
@@ -408,6 +440,8 @@ static void flush_tally(struct worker *w, const struct plan_source *src, const s
 		atomic_fetch_add_explicit(&c->dropped_send, t->dropped_send[k], memory_order_relaxed);
 		atomic_fetch_add_explicit(&c->dropped_no_target, t->no_target[k],
 					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->dropped_rate, t->dropped_rate[k],
+					  memory_order_relaxed);
 	}
 	atomic_fetch_add_explicit(&w->mirrored, mirrored, memory_order_relaxed);
 }
@@ -437,6 +471,11 @@ static void *worker_main(void *arg)
 		struct batch_tally t;
 		memset(&t, 0, sizeof(t));
 		int nmsg = 0;
+		double now = (double)now_ns();
+		if (p && p->generation != w->gate_generation) {
+			memset(w->gates, 0, sizeof(w->gates)); /* session slots may have moved */
+			w->gate_generation = p->generation;
+		}
 		if (src) {
 			/* Member health, read once per batch. */
 			for (unsigned k = 0; k < src->cfg.n_sessions; k++) {
@@ -468,7 +507,7 @@ static void *worker_main(void *arg)
 				t.filtered_out[s]++;
 			const struct plan_target *tg = src->sessions[k].target;
 			const struct vx_session_cfg *s = &src->cfg.sessions[k];
-			uint64_t hash = vx_flow_hash_symmetric(&pkt.key, a->seed);
+			uint64_t hash = vx_flow_hash_symmetric(&pkt.key, tg ? tg->seed : a->seed);
 			int m = -1;
 			if (tg && tg->n)
 				m = tg->group ? vx_pick_member(hash, tg->member_ids, up[k],
@@ -481,6 +520,11 @@ static void *worker_main(void *arg)
 			const struct plan_member *pm = &tg->members[m];
 			uint32_t inner = vx_encap_inner_length(f->caplen, s->packet_length,
 							       pkt.key.family, pm->max_inner);
+			if (!vx_rate_gate_admit(&w->gates[k], &src->sessions[k].caps, now,
+						inner + VX_ENCAP_HEADROOM)) {
+				t.dropped_rate[k]++;
+				continue;
+			}
 			if (inner < f->wirelen)
 				t.truncated[k]++;
 			vx_encap_headers(headers[nmsg], src->src_ip,
@@ -505,7 +549,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static struct worker *worker_start(struct vx_agent *a, const char *ifname)
+/* One capture worker on ifname; fanout_group as in struct vx_ring_options. */
+static struct worker *worker_start(struct vx_agent *a, const char *ifname, int fanout_group)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -515,7 +560,7 @@ static struct worker *worker_start(struct vx_agent *a, const char *ifname)
 	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
 	struct vx_ring_options ro = {.ifname = ifname,
 				     .block_count = a->opt.ring_block_count,
-				     .fanout_group = -1,
+				     .fanout_group = fanout_group,
 				     .ignore_mark = a->opt.mark};
 	w->ring = vx_ring_open(&ro, w->error, sizeof(w->error));
 	if (!w->ring)
@@ -550,6 +595,35 @@ static void worker_stop(struct worker *w)
 	if (w->sock >= 0)
 		close(w->sock);
 	free(w);
+}
+
+static unsigned running_workers(const struct vx_agent *a, const char *ifname)
+{
+	unsigned n = 0;
+	for (const struct worker *w = a->workers; w; w = w->next)
+		n += w->running && !strcmp(w->ifname, ifname);
+	return n;
+}
+
+/* Start n workers on ifname; with more than one they share a new fanout
+ * group, which spreads flows over them by the kernel's (symmetric) flow
+ * hash. */
+static void start_source(struct vx_agent *a, const char *ifname, unsigned n)
+{
+	int group = n > 1 ? VX_RING_FANOUT_NEW : -1;
+	for (unsigned i = 0; i < n; i++) {
+		struct worker *w = worker_start(a, ifname, group);
+		if (!w)
+			return;
+		w->next = a->workers;
+		a->workers = w;
+		if (!w->running) {
+			fprintf(stderr, "vxtap run: mirroring %s: %s\n", ifname, w->error);
+			return;
+		}
+		if (group == VX_RING_FANOUT_NEW)
+			group = vx_ring_fanout_id(w->ring);
+	}
 }
 
 /* ---- the agent ---- */
@@ -610,13 +684,18 @@ int vx_agent_apply(struct vx_agent *a, const struct vx_config *cfg)
 		old->next_retired = a->retired;
 		a->retired = old;
 	}
-	/* Workers follow the sources that have sessions and exist now. */
+	/* Workers follow the sources that have sessions and exist now. The
+	 * workers of a source share one fanout group, so a source where one
+	 * failed to start is started again as a whole. */
+	unsigned per_source = workers_per_source(a);
+	for (struct worker *w = a->workers; w; w = w->next) {
+		const struct plan_source *s = find_source(p, w->ifname);
+		w->keep = s && s->cfg.present && s->cfg.n_sessions &&
+			  running_workers(a, w->ifname) == per_source;
+	}
 	struct worker **wp = &a->workers;
 	while (*wp) {
-		const struct plan_source *s = find_source(p, (*wp)->ifname);
-		bool wanted = s && s->cfg.present && s->cfg.n_sessions;
-		bool retry = !(*wp)->running; /* a failed start is tried again */
-		if (wanted && !retry) {
+		if ((*wp)->keep) {
 			wp = &(*wp)->next;
 			continue;
 		}
@@ -626,20 +705,8 @@ int vx_agent_apply(struct vx_agent *a, const struct vx_config *cfg)
 	}
 	for (size_t i = 0; i < p->n_sources; i++) {
 		const struct plan_source *s = &p->sources[i];
-		if (!s->cfg.present || !s->cfg.n_sessions)
-			continue;
-		bool have = false;
-		for (struct worker *w = a->workers; w && !have; w = w->next)
-			have = !strcmp(w->ifname, s->cfg.ifname);
-		if (have)
-			continue;
-		struct worker *w = worker_start(a, s->cfg.ifname);
-		if (!w)
-			continue;
-		if (!w->running)
-			fprintf(stderr, "vxtap run: mirroring %s: %s\n", s->cfg.ifname, w->error);
-		w->next = a->workers;
-		a->workers = w;
+		if (s->cfg.present && s->cfg.n_sessions && !running_workers(a, s->cfg.ifname))
+			start_source(a, s->cfg.ifname, per_source);
 	}
 	reclaim(a);
 	pthread_mutex_unlock(&a->lock);
@@ -653,6 +720,47 @@ void vx_agent_maintain(struct vx_agent *a)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* The counters of all workers of one interface, summed. */
+static json_t *source_stats_json(const struct vx_agent *a, const char *ifname)
+{
+	uint64_t frames = 0, drops = 0, mirrored = 0, not_selected = 0, malformed = 0;
+	uint64_t send_errors = 0, excluded[VX_EXCL_COUNT] = {0};
+	unsigned workers = 0, running = 0;
+	const char *error = NULL;
+	for (struct worker *w = a->workers; w; w = w->next) {
+		if (strcmp(w->ifname, ifname))
+			continue;
+		struct vx_ring_stats rs = {0};
+		if (w->ring)
+			vx_ring_stats(w->ring, &rs);
+		workers++;
+		running += w->running;
+		frames += atomic_load(&w->frames);
+		drops += rs.kernel_drops;
+		mirrored += atomic_load(&w->mirrored);
+		not_selected += atomic_load(&w->not_selected);
+		malformed += atomic_load(&w->malformed);
+		send_errors += atomic_load(&w->send_errors);
+		for (int e = 1; e < VX_EXCL_COUNT; e++)
+			excluded[e] += atomic_load(&w->excluded[e]);
+		if (w->error[0])
+			error = w->error;
+	}
+	json_t *never = json_object();
+	for (int e = 1; e < VX_EXCL_COUNT; e++)
+		json_object_set_new(never, vx_exclusion_name((enum vx_exclusion)e),
+				    json_integer((json_int_t)excluded[e]));
+	json_t *o = json_pack("{s:s, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "InterfaceName",
+			      ifname, "Capturing", workers && running == workers, "Workers",
+			      (int)workers, "Frames", (json_int_t)frames, "KernelDrops",
+			      (json_int_t)drops, "Mirrored", (json_int_t)mirrored, "NotSelected",
+			      (json_int_t)not_selected, "Malformed", (json_int_t)malformed,
+			      "SendErrors", (json_int_t)send_errors, "NeverMirrored", never);
+	if (o && error)
+		json_object_set_new(o, "Error", json_string(error));
+	return o;
+}
+
 json_t *vx_agent_stats_json(struct vx_agent *a)
 {
 	pthread_mutex_lock(&a->lock);
@@ -662,35 +770,26 @@ json_t *vx_agent_stats_json(struct vx_agent *a)
 			continue;
 		json_array_append_new(
 			sessions,
-			json_pack("{s:s, s:I, s:I, s:I, s:I, s:{s:I, s:I}}", "TrafficMirrorSessionId",
-				  c->id, "MirroredPackets", (json_int_t)atomic_load(&c->mirrored_packets),
-				  "MirroredBytes", (json_int_t)atomic_load(&c->mirrored_bytes),
-				  "TruncatedPackets", (json_int_t)atomic_load(&c->truncated),
-				  "FilteredOutPackets", (json_int_t)atomic_load(&c->filtered_out),
-				  "DroppedPackets", "SendPathFull",
+			json_pack("{s:s, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}",
+				  "TrafficMirrorSessionId", c->id, "MirroredPackets",
+				  (json_int_t)atomic_load(&c->mirrored_packets), "MirroredBytes",
+				  (json_int_t)atomic_load(&c->mirrored_bytes), "TruncatedPackets",
+				  (json_int_t)atomic_load(&c->truncated), "FilteredOutPackets",
+				  (json_int_t)atomic_load(&c->filtered_out), "DroppedPackets",
+				  "OverCap", (json_int_t)atomic_load(&c->dropped_rate), "SendPathFull",
 				  (json_int_t)atomic_load(&c->dropped_send), "NoTargetUp",
 				  (json_int_t)atomic_load(&c->dropped_no_target)));
 	}
 	json_t *sources = json_array();
-	for (struct worker *w = a->workers; w; w = w->next) {
-		struct vx_ring_stats rs = {0};
-		if (w->ring)
-			vx_ring_stats(w->ring, &rs);
-		json_t *excluded = json_object();
-		for (int e = 1; e < VX_EXCL_COUNT; e++)
-			json_object_set_new(excluded, vx_exclusion_name((enum vx_exclusion)e),
-					    json_integer((json_int_t)atomic_load(&w->excluded[e])));
-		json_t *o = json_pack(
-			"{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "InterfaceName", w->ifname,
-			"Capturing", w->running, "Frames", (json_int_t)atomic_load(&w->frames),
-			"KernelDrops", (json_int_t)rs.kernel_drops, "Mirrored",
-			(json_int_t)atomic_load(&w->mirrored), "NotSelected",
-			(json_int_t)atomic_load(&w->not_selected), "Malformed",
-			(json_int_t)atomic_load(&w->malformed), "SendErrors",
-			(json_int_t)atomic_load(&w->send_errors), "NeverMirrored", excluded);
-		if (w->error[0])
-			json_object_set_new(o, "Error", json_string(w->error));
-		json_array_append_new(sources, o);
+	for (struct worker *first = a->workers; first; first = first->next) {
+		bool seen = false; /* one entry per interface: its workers summed */
+		for (struct worker *w = a->workers; w != first && !seen; w = w->next)
+			seen = !strcmp(w->ifname, first->ifname);
+		if (seen)
+			continue;
+		json_t *o = source_stats_json(a, first->ifname);
+		if (o)
+			json_array_append_new(sources, o);
 	}
 	json_t *members = json_array();
 	for (struct member_health *h = a->health; h; h = h->next)

@@ -7,6 +7,7 @@
 #   session 3 -> C: everything, both directions
 # So A gets the requests, B the responses (session 1 has no egress rule),
 # C the pings in both directions (session 1 rejects ICMP: "not this session").
+# The agent runs two capture workers on the source (a PACKET_FANOUT group).
 #
 # Usage: bash agent_priority.sh PATH_TO_VXTAP   (exit 77: skipped, needs root)
 set -euo pipefail
@@ -69,7 +70,9 @@ done
 for i in 0 1 2; do
     e2e_wait_for 15 "analyzer $i" e2e_nsx target sh -c "ss -Hlun | grep -q '${addrs[$i]}:4789'"
 done
-VXTAP_STATE=$E2E_TMP/server.db e2e_bg server "$E2E_TMP/run.out" "$E2E_TMP/run.err" "$VXTAP" run
+# Two capture workers in one fanout group: still each packet exactly once.
+VXTAP_STATE=$E2E_TMP/server.db e2e_bg server "$E2E_TMP/run.out" "$E2E_TMP/run.err" \
+    "$VXTAP" run --capture-workers 2
 agent_pid=$E2E_LAST_PID
 e2e_wait_for 15 "vxtap run" e2e_vxtap server status
 for i in 0 1 2; do
@@ -81,6 +84,8 @@ three() { [[ $(e2e_vxtap server status | grep -c '"SessionNumber"') == 3 ]]; }
 e2e_wait_for 5 "three sessions applied" three
 capturing() { e2e_vxtap server stats | grep -q '"Capturing": true'; }
 e2e_wait_for 5 "agent capturing" capturing
+workers=$(e2e_vxtap server stats | e2e_json_field Sources.0.Workers)
+((workers == 2)) || e2e_fail "the source has $workers capture workers, expected 2"
 
 for _ in 1 2 3; do
     e2e_nsx client curl --noproxy '*' -s -m 10 -o /dev/null "http://$server:8000/hello.txt"

@@ -16,6 +16,7 @@
 
 #include "testutil.h"
 #include "vxtap/action.h"
+#include "vxtap/config.h"
 #include "vxtap/store.h"
 
 /* An object ID or ARN copied out of a response. */
@@ -1572,6 +1573,58 @@ static void test_tags(void **state)
 	json_decref(r);
 }
 
+/* Session caps are vxtap:max-mbps / vxtap:max-pps tags: checked when tagged,
+ * read by the data path's configuration. Other vxtap: keys are refused. */
+static void test_session_cap_tags(void **state)
+{
+	(void)state;
+	struct mirror m;
+	make_mirror(&m);
+	const char *tag = "'TagSpecifications':[{'ResourceType':'traffic-mirror-session','Tags':["
+	                  "{'Key':'%s','Value':'%s'}]}]";
+	expect_error("CreateTrafficMirrorSession",
+	             session(m.lo, m.tmt, m.tmf, 1, S(tag, "vxtap:max-mbps", "0")),
+	             "InvalidParameterValue",
+	             "Value (0) for parameter Tag.Value is invalid. Allowed for vxtap:max-mbps: an "
+	             "integer 1-100000 (megabits per second).");
+	expect_error("CreateTrafficMirrorSession",
+	             session(m.lo, m.tmt, m.tmf, 1, S(tag, "vxtap:max-mbps", "10M")),
+	             "InvalidParameterValue",
+	             "Value (10M) for parameter Tag.Value is invalid. Allowed for vxtap:max-mbps: an "
+	             "integer 1-100000 (megabits per second).");
+	expect_error("CreateTrafficMirrorSession",
+	             session(m.lo, m.tmt, m.tmf, 1, S(tag, "vxtap:max-pps", "100000001")),
+	             "InvalidParameterValue",
+	             "Value (100000001) for parameter Tag.Value is invalid. Allowed for "
+	             "vxtap:max-pps: an integer 1-100000000 (packets per second).");
+	expect_error("CreateTrafficMirrorSession",
+	             session(m.lo, m.tmt, m.tmf, 1, S(tag, "vxtap:max-kbps", "5")),
+	             "InvalidParameterValue",
+	             "Value (vxtap:max-kbps) for parameter Tag.Key is invalid. Known 'vxtap:' tags: "
+	             "vxtap:max-mbps, vxtap:max-pps.");
+	expect_error("CreateTrafficMirrorFilter",
+	             J("{'TagSpecifications':[{'ResourceType':'traffic-mirror-filter','Tags':["
+	               "{'Key':'vxtap:max-mbps','Value':'5'}]}]}"),
+	             "InvalidParameterValue",
+	             "Value (vxtap:max-mbps) for parameter Tag.Key is invalid. Tag keys starting "
+	             "with 'vxtap:' are reserved for traffic mirror sessions.");
+	assert_int_equal(count("DescribeTrafficMirrorSessions", "TrafficMirrorSessions"), 0);
+
+	vxid capped;
+	make_session(capped, m.lo, m.tmt, m.tmf, 1,
+	             "'TagSpecifications':[{'ResourceType':'traffic-mirror-session','Tags':["
+	             "{'Key':'vxtap:max-mbps','Value':'10'},{'Key':'vxtap:max-pps','Value':'2000'}]}]");
+	struct vx_config *cfg = NULL;
+	struct vx_err err = {0};
+	assert_int_equal(vx_config_load(st, &cfg, &err), 0);
+	assert_int_equal(cfg->n_sources, 1);
+	assert_int_equal(cfg->sources[0].n_sessions, 1);
+	assert_string_equal(cfg->sources[0].sessions[0].id, capped);
+	assert_int_equal(cfg->sources[0].sessions[0].max_mbps, 10);
+	assert_int_equal(cfg->sources[0].sessions[0].max_pps, 2000);
+	vx_config_free(cfg);
+}
+
 /* ---- flow logs ---- */
 
 /* A valid CreateFlowLogs request for lo to a log group, with extra over it. */
@@ -2896,6 +2949,7 @@ int main(void)
 	    T(test_network_interfaces),
 	    T(test_network_services_only_amazon_dns),
 	    T(test_tags),
+	    T(test_session_cap_tags),
 	    T(test_flow_log_resource_type),
 	    T(test_flow_log_traffic_type),
 	    T(test_flow_log_aggregation_interval_60_or_600),
