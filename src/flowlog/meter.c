@@ -1,0 +1,321 @@
+/* The flow-log meter (see vxtap/flowmeter.h). */
+#include "vxtap/flowmeter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define DEFAULT_MAX_FLOWS 1000000u
+#define MAX_MAX_FLOWS	  (1u << 28)
+/* A jump in packet time (a capture with a gap, a clock step) emits NODATA
+ * for at most this many empty windows; the rest are counted, not written. */
+#define MAX_EMPTY_WINDOWS 1440
+
+/* What makes two packets the same record: 40 bytes, compared whole. */
+struct flow_key {
+	uint8_t src[16], dst[16]; /* as the packet carried them */
+	uint16_t sport, dport;
+	uint16_t iface;
+	uint8_t proto;
+	uint8_t bits; /* KEY_V6 | KEY_EGRESS | KEY_REJECT */
+};
+
+#define KEY_V6	   0x01
+#define KEY_EGRESS 0x02
+#define KEY_REJECT 0x04
+
+/* One tracked flow: 64 bytes. Times are seconds after the window's start. */
+struct flow_entry {
+	struct flow_key key;
+	uint32_t packets;
+	uint32_t first, last;
+	uint8_t tcp_flags;
+	uint64_t bytes;
+};
+
+_Static_assert(sizeof(struct flow_key) == 40, "flow key is 40 bytes");
+_Static_assert(sizeof(struct flow_entry) == 64, "flow entry is 64 bytes");
+
+struct meter_iface {
+	char id[32];
+	uint8_t primary[4];
+	bool has_primary;
+	bool seen;	      /* carried traffic once: idle windows get NODATA */
+	bool skipped;	      /* the full table skipped some of its packets this window */
+	uint32_t flows;	      /* records this window */
+};
+
+struct vx_meter {
+	struct vx_meter_options opt;
+	struct flow_entry *entries; /* this window's flows, in first-seen order */
+	uint32_t *index;	    /* open addressing: entry number + 1, 0 empty */
+	uint32_t index_mask;
+	uint32_t count;
+	bool open;	/* a window is open (traffic was seen once) */
+	int64_t start;	/* the open window's start, a multiple of the interval */
+	struct meter_iface ifaces[VX_METER_MAX_INTERFACES];
+	int n_ifaces;
+	struct vx_meter_stats stats;
+};
+
+struct vx_meter *vx_meter_new(const struct vx_meter_options *opt, char *err, size_t errlen)
+{
+	struct vx_meter_options o = *opt;
+	if (!o.max_flows)
+		o.max_flows = DEFAULT_MAX_FLOWS;
+	if (!o.interval_s)
+		o.interval_s = 600;
+	if (o.interval_s != 60 && o.interval_s != 600) {
+		snprintf(err, errlen, "aggregation interval %u s is not valid (allowed: 60, 600)",
+			 o.interval_s);
+		return NULL;
+	}
+	if (o.max_flows > MAX_MAX_FLOWS) {
+		snprintf(err, errlen, "flow table of %u flows is not valid (allowed: 1-%u)",
+			 o.max_flows, MAX_MAX_FLOWS);
+		return NULL;
+	}
+	if (!o.emit) {
+		snprintf(err, errlen, "no record callback");
+		return NULL;
+	}
+	if (!o.seed && getrandom(&o.seed, sizeof(o.seed), 0) != sizeof(o.seed))
+		o.seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+	struct vx_meter *m = calloc(1, sizeof(*m));
+	uint32_t slots = 2;
+	while (slots < 2 * (uint64_t)o.max_flows) /* load factor at most 1/2 */
+		slots <<= 1;
+	if (m) {
+		m->opt = o;
+		m->index_mask = slots - 1;
+		m->entries = malloc((size_t)o.max_flows * sizeof(*m->entries));
+		m->index = calloc(slots, sizeof(*m->index));
+	}
+	if (!m || !m->entries || !m->index) {
+		snprintf(err, errlen, "out of memory for a table of %u flows", o.max_flows);
+		vx_meter_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void vx_meter_free(struct vx_meter *m)
+{
+	if (!m)
+		return;
+	free(m->entries);
+	free(m->index);
+	free(m);
+}
+
+int vx_meter_add_interface(struct vx_meter *m, const char *interface_id,
+			   const uint8_t primary_ipv4[4])
+{
+	if (m->n_ifaces == VX_METER_MAX_INTERFACES)
+		return -1;
+	struct meter_iface *i = &m->ifaces[m->n_ifaces];
+	memset(i, 0, sizeof(*i));
+	snprintf(i->id, sizeof(i->id), "%s", interface_id);
+	if (primary_ipv4) {
+		memcpy(i->primary, primary_ipv4, 4);
+		i->has_primary = true;
+	}
+	return m->n_ifaces++;
+}
+
+/* ---- records ---- */
+
+static void emit_status(struct vx_meter *m, const struct meter_iface *i,
+			enum vx_flow_log_status status)
+{
+	struct vx_flow_record r;
+	memset(&r, 0, sizeof(r));
+	memcpy(r.interface_id, i->id, sizeof(r.interface_id));
+	r.log_status = status;
+	r.start = m->start;
+	r.end = m->start + m->opt.interval_s - 1;
+	if (status == VX_FLOW_NODATA)
+		m->stats.nodata++;
+	else
+		m->stats.skipdata++;
+	m->opt.emit(&r, m->opt.emit_ctx);
+}
+
+/* The record of one flow: the interface's side of an IPv4 flow shows its
+ * primary private address (SPEC.md §2.6); the packets' addresses stay in
+ * pkt-srcaddr and pkt-dstaddr. */
+static void emit_flow(struct vx_meter *m, const struct flow_entry *e)
+{
+	const struct meter_iface *i = &m->ifaces[e->key.iface];
+	struct vx_flow_record r;
+	memset(&r, 0, sizeof(r));
+	memcpy(r.interface_id, i->id, sizeof(r.interface_id));
+	r.log_status = VX_FLOW_OK;
+	r.start = m->start + e->first;
+	r.end = m->start + e->last;
+	r.family = (e->key.bits & KEY_V6) ? 6 : 4;
+	memcpy(r.pkt_srcaddr, e->key.src, 16);
+	memcpy(r.pkt_dstaddr, e->key.dst, 16);
+	memcpy(r.srcaddr, e->key.src, 16);
+	memcpy(r.dstaddr, e->key.dst, 16);
+	r.direction = (e->key.bits & KEY_EGRESS) ? VX_FLOW_EGRESS : VX_FLOW_INGRESS;
+	if (r.family == 4 && i->has_primary) {
+		if (r.direction == VX_FLOW_EGRESS)
+			memcpy(r.srcaddr, i->primary, 4);
+		else
+			memcpy(r.dstaddr, i->primary, 4);
+	}
+	r.srcport = e->key.sport;
+	r.dstport = e->key.dport;
+	r.protocol = e->key.proto;
+	r.tcp_flags = e->tcp_flags;
+	r.packets = e->packets;
+	r.bytes = e->bytes;
+	r.action = (e->key.bits & KEY_REJECT) ? VX_FLOW_REJECT : VX_FLOW_ACCEPT;
+	m->stats.records++;
+	m->opt.emit(&r, m->opt.emit_ctx);
+}
+
+/* Emit the open window's records and start the next window, empty. */
+static void close_window(struct vx_meter *m)
+{
+	for (uint32_t n = 0; n < m->count; n++)
+		emit_flow(m, &m->entries[n]);
+	for (int k = 0; k < m->n_ifaces; k++) {
+		struct meter_iface *i = &m->ifaces[k];
+		if (i->skipped)
+			emit_status(m, i, VX_FLOW_SKIPDATA);
+		else if (i->seen && !i->flows)
+			emit_status(m, i, VX_FLOW_NODATA);
+		i->skipped = false;
+		i->flows = 0;
+	}
+	if (m->count > m->stats.peak_flows)
+		m->stats.peak_flows = m->count;
+	if (m->count)
+		memset(m->index, 0, ((size_t)m->index_mask + 1) * sizeof(*m->index));
+	m->count = 0;
+	m->stats.windows++;
+	m->start += m->opt.interval_s;
+}
+
+/* Close windows until the one starting at `target` is open. */
+static void advance_to(struct vx_meter *m, int64_t target)
+{
+	if (m->start >= target)
+		return;
+	close_window(m);
+	int64_t empty = (target - m->start) / m->opt.interval_s;
+	if (empty > MAX_EMPTY_WINDOWS) {
+		m->stats.empty_windows_not_written += (uint64_t)(empty - MAX_EMPTY_WINDOWS);
+		m->start = target - (int64_t)MAX_EMPTY_WINDOWS * m->opt.interval_s;
+	}
+	while (m->start < target)
+		close_window(m);
+}
+
+static int64_t window_of(const struct vx_meter *m, int64_t t)
+{
+	int64_t w = t / m->opt.interval_s;
+	if (t < 0 && t % m->opt.interval_s)
+		w--;
+	return w * m->opt.interval_s;
+}
+
+void vx_meter_packet(struct vx_meter *m, int iface, enum vx_flow_direction dir,
+		     enum vx_flow_action action, const struct vx_packet *p)
+{
+	if (!p->has_l3 || (p->key.family != 4 && p->key.family != 6) || iface < 0 ||
+	    iface >= m->n_ifaces) {
+		m->stats.not_ip++;
+		return;
+	}
+	int64_t w = window_of(m, p->ts.sec);
+	if (!m->open) {
+		m->open = true;
+		m->start = w;
+	} else if (w > m->start) {
+		advance_to(m, w);
+	}
+	uint32_t offset = 0;
+	if (w < m->start)
+		m->stats.late_packets++; /* metered in the open window, at its start */
+	else
+		offset = (uint32_t)(p->ts.sec - m->start);
+
+	struct flow_key k;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.src, p->key.src, 16);
+	memcpy(k.dst, p->key.dst, 16);
+	if (p->has_ports) {
+		k.sport = p->key.sport;
+		k.dport = p->key.dport;
+	}
+	k.iface = (uint16_t)iface;
+	k.proto = p->key.proto;
+	k.bits = (uint8_t)((p->key.family == 6 ? KEY_V6 : 0) | (dir == VX_FLOW_EGRESS ? KEY_EGRESS : 0) |
+			   (action == VX_FLOW_REJECT ? KEY_REJECT : 0));
+
+	m->stats.packets++;
+	m->ifaces[iface].seen = true;
+	uint32_t slot = (uint32_t)XXH3_64bits_withSeed(&k, sizeof(k), m->opt.seed) & m->index_mask;
+	struct flow_entry *e = NULL;
+	for (;;) {
+		uint32_t v = m->index[slot];
+		if (!v)
+			break;
+		if (!memcmp(&m->entries[v - 1].key, &k, sizeof(k))) {
+			e = &m->entries[v - 1];
+			break;
+		}
+		slot = (slot + 1) & m->index_mask;
+	}
+	if (!e) {
+		if (m->count == m->opt.max_flows) {
+			m->stats.skipped_packets++;
+			m->ifaces[iface].skipped = true;
+			return;
+		}
+		e = &m->entries[m->count];
+		m->index[slot] = ++m->count;
+		e->key = k;
+		e->packets = 0;
+		e->bytes = 0;
+		e->tcp_flags = 0;
+		e->first = offset;
+		e->last = offset;
+		m->ifaces[iface].flows++;
+	}
+	e->packets++;
+	e->bytes += p->ip_len;
+	if (offset > e->last)
+		e->last = offset;
+	if (offset < e->first)
+		e->first = offset;
+	if (k.proto == 6 && p->has_l4)
+		e->tcp_flags |= vx_flow_tcp_flags(p->tcp_flags);
+}
+
+void vx_meter_advance(struct vx_meter *m, int64_t now_s)
+{
+	if (!m->open)
+		return; /* nothing is published before the first traffic */
+	int64_t w = window_of(m, now_s);
+	if (w > m->start)
+		advance_to(m, w);
+}
+
+void vx_meter_flush(struct vx_meter *m)
+{
+	if (m->open)
+		close_window(m);
+}
+
+void vx_meter_get_stats(const struct vx_meter *m, struct vx_meter_stats *out)
+{
+	*out = m->stats;
+}

@@ -1,0 +1,386 @@
+/* The flow-log meter: one record per interface, direction, 5-tuple, action
+ * and window; packet times; tcp-flags; address substitution; NODATA and
+ * SKIPDATA (SPEC.md §2.4-2.7). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vxtap/flowmeter.h"
+
+#define MAX_RECORDS 4096
+
+static struct vx_flow_record records[MAX_RECORDS];
+static size_t n_records;
+
+static void collect(const struct vx_flow_record *r, void *ctx)
+{
+	(void)ctx;
+	assert_true(n_records < MAX_RECORDS);
+	records[n_records++] = *r;
+}
+
+static struct vx_meter *meter(uint32_t interval, uint32_t max_flows, uint64_t seed)
+{
+	n_records = 0;
+	struct vx_meter_options o = {.interval_s = interval, .max_flows = max_flows, .seed = seed,
+				     .emit = collect};
+	char err[128];
+	struct vx_meter *m = vx_meter_new(&o, err, sizeof(err));
+	assert_non_null(m);
+	return m;
+}
+
+static const uint8_t PRIMARY[4] = {172, 31, 16, 139};
+
+/* A decoded packet as the decoder leaves it. */
+static struct vx_packet pkt(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+			    uint8_t proto, uint16_t ip_len, uint8_t tcp_flags, int64_t t)
+{
+	struct vx_packet p;
+	memset(&p, 0, sizeof(p));
+	int family = strchr(src, ':') ? 6 : 4;
+	assert_int_equal(inet_pton(family == 6 ? AF_INET6 : AF_INET, src, p.key.src), 1);
+	assert_int_equal(inet_pton(family == 6 ? AF_INET6 : AF_INET, dst, p.key.dst), 1);
+	p.key.family = (uint8_t)family;
+	p.key.proto = proto;
+	p.key.sport = sport;
+	p.key.dport = dport;
+	p.has_l3 = true;
+	p.has_l4 = true;
+	p.has_ports = proto == 6 || proto == 17;
+	p.ip_len = ip_len;
+	p.tcp_flags = tcp_flags;
+	p.ts.sec = t;
+	return p;
+}
+
+static void feed(struct vx_meter *m, int iface, enum vx_flow_direction dir, struct vx_packet p)
+{
+	vx_meter_packet(m, iface, dir, VX_FLOW_ACCEPT, &p);
+}
+
+static const char *addr(const uint8_t *a, uint8_t family)
+{
+	static char buf[4][64];
+	static int next;
+	char *b = buf[next++ % 4];
+	inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, b, 64);
+	return b;
+}
+
+static void test_tcp_flags_mapping(void **state)
+{
+	(void)state;
+	assert_int_equal(vx_flow_tcp_flags(VX_TCP_SYN), 2);
+	assert_int_equal(vx_flow_tcp_flags(VX_TCP_SYN | VX_TCP_ACK), 18);
+	assert_int_equal(vx_flow_tcp_flags(VX_TCP_SYN | VX_TCP_ECE), 2);
+	assert_int_equal(vx_flow_tcp_flags(VX_TCP_ACK), 0);
+	assert_int_equal(vx_flow_tcp_flags(VX_TCP_ACK | VX_TCP_PSH), 0);
+	assert_int_equal(vx_flow_tcp_flags(VX_TCP_FIN | VX_TCP_ACK), 1);
+	assert_int_equal(vx_flow_tcp_flags(VX_TCP_RST), 4);
+	assert_int_equal(vx_flow_tcp_flags(VX_TCP_RST | VX_TCP_ACK), 4);
+}
+
+/* A short connection: SYN, SYN-ACK, data, FIN both ways. One record per
+ * direction, flags ORed: 3 and 19 (SPEC.md §2.5), the interface's side
+ * shown as its primary address, times of first and last packet. */
+static void test_short_connection_two_records(void **state)
+{
+	(void)state;
+	struct vx_meter *m = meter(60, 0, 1);
+	int eni = vx_meter_add_interface(m, "eni-1235b8ca123456789", PRIMARY);
+	const char *c = "52.213.180.42", *s = "172.31.16.139";
+	feed(m, eni, VX_FLOW_INGRESS, pkt(c, 43638, s, 5001, 6, 60, VX_TCP_SYN, 1566933133));
+	feed(m, eni, VX_FLOW_EGRESS,
+	     pkt(s, 5001, c, 43638, 6, 60, VX_TCP_SYN | VX_TCP_ACK, 1566933133));
+	feed(m, eni, VX_FLOW_INGRESS, pkt(c, 43638, s, 5001, 6, 52, VX_TCP_ACK, 1566933134));
+	feed(m, eni, VX_FLOW_INGRESS,
+	     pkt(c, 43638, s, 5001, 6, 1100, VX_TCP_ACK | VX_TCP_PSH, 1566933150));
+	feed(m, eni, VX_FLOW_EGRESS,
+	     pkt(s, 5001, c, 43638, 6, 52, VX_TCP_FIN | VX_TCP_ACK, 1566933170));
+	feed(m, eni, VX_FLOW_INGRESS,
+	     pkt(c, 43638, s, 5001, 6, 52, VX_TCP_FIN | VX_TCP_ACK, 1566933171));
+	assert_int_equal(n_records, 0); /* nothing before the window closes */
+	vx_meter_flush(m);
+	assert_int_equal(n_records, 2);
+	const struct vx_flow_record *in = &records[0], *out = &records[1];
+	assert_string_equal(in->interface_id, "eni-1235b8ca123456789");
+	assert_int_equal(in->log_status, VX_FLOW_OK);
+	assert_int_equal(in->direction, VX_FLOW_INGRESS);
+	assert_string_equal(addr(in->srcaddr, 4), c);
+	assert_string_equal(addr(in->dstaddr, 4), s);
+	assert_int_equal(in->srcport, 43638);
+	assert_int_equal(in->dstport, 5001);
+	assert_int_equal(in->protocol, 6);
+	assert_int_equal(in->packets, 4);
+	assert_int_equal(in->bytes, 60 + 52 + 1100 + 52);
+	assert_int_equal(in->start, 1566933133);
+	assert_int_equal(in->end, 1566933171);
+	assert_int_equal(in->tcp_flags, 3);
+	assert_int_equal(in->action, VX_FLOW_ACCEPT);
+	assert_int_equal(out->direction, VX_FLOW_EGRESS);
+	assert_string_equal(addr(out->srcaddr, 4), s);
+	assert_int_equal(out->packets, 2);
+	assert_int_equal(out->tcp_flags, 19);
+	assert_int_equal(out->start, 1566933133);
+	assert_int_equal(out->end, 1566933170);
+	vx_meter_free(m);
+}
+
+/* srcaddr/dstaddr show the primary private IPv4 on the interface's side;
+ * pkt-srcaddr/pkt-dstaddr keep what the packets carried (SPEC.md §2.6). */
+static void test_primary_address_substitution(void **state)
+{
+	(void)state;
+	struct vx_meter *m = meter(600, 0, 1);
+	int eni = vx_meter_add_interface(m, "eni-1", PRIMARY);
+	/* To a secondary address, and from a foreign source (egress). */
+	feed(m, eni, VX_FLOW_INGRESS, pkt("10.0.9.9", 1000, "172.31.16.200", 80, 6, 40, 0, 600));
+	feed(m, eni, VX_FLOW_EGRESS, pkt("10.244.1.7", 2000, "10.0.9.9", 443, 6, 40, 0, 601));
+	vx_meter_flush(m);
+	assert_int_equal(n_records, 2);
+	assert_string_equal(addr(records[0].dstaddr, 4), "172.31.16.139");
+	assert_string_equal(addr(records[0].pkt_dstaddr, 4), "172.31.16.200");
+	assert_string_equal(addr(records[0].srcaddr, 4), "10.0.9.9");
+	assert_string_equal(addr(records[1].srcaddr, 4), "172.31.16.139");
+	assert_string_equal(addr(records[1].pkt_srcaddr, 4), "10.244.1.7");
+	assert_string_equal(addr(records[1].dstaddr, 4), "10.0.9.9");
+	vx_meter_free(m);
+
+	/* IPv6 and an interface without IPv4 keep the packets' addresses. */
+	m = meter(600, 0, 1);
+	eni = vx_meter_add_interface(m, "eni-2", NULL);
+	int eni6 = vx_meter_add_interface(m, "eni-3", PRIMARY);
+	feed(m, eni, VX_FLOW_INGRESS, pkt("10.0.9.9", 1, "10.0.0.5", 2, 17, 40, 0, 0));
+	feed(m, eni6, VX_FLOW_INGRESS,
+	     pkt("2001:db8:1234:a100:8d6e:3477:df66:f105", 34892,
+		 "2001:db8:1234:a102:3304:8879:34cf:4071", 22, 6, 80, VX_TCP_SYN, 0));
+	vx_meter_flush(m);
+	assert_int_equal(n_records, 2);
+	assert_string_equal(addr(records[0].dstaddr, 4), "10.0.0.5");
+	assert_int_equal(records[1].family, 6);
+	assert_string_equal(addr(records[1].dstaddr, 6), "2001:db8:1234:a102:3304:8879:34cf:4071");
+	vx_meter_free(m);
+}
+
+/* Windows are multiples of the interval; a long flow gets a record per
+ * window, each with its own packet times. */
+static void test_windows_split_long_flows(void **state)
+{
+	(void)state;
+	struct vx_meter *m = meter(60, 0, 1);
+	int eni = vx_meter_add_interface(m, "eni-1", PRIMARY);
+	for (int64_t t = 1000; t < 1200; t += 10)
+		feed(m, eni, VX_FLOW_INGRESS, pkt("10.0.0.1", 5, "172.31.16.139", 6, 17, 100, 0, t));
+	/* Windows 960-1019, 1020-1079, 1080-1139 are closed by later packets. */
+	assert_int_equal(n_records, 3);
+	assert_int_equal(records[0].start, 1000);
+	assert_int_equal(records[0].end, 1010);
+	assert_int_equal(records[0].packets, 2);
+	assert_int_equal(records[1].start, 1020);
+	assert_int_equal(records[1].end, 1070);
+	assert_int_equal(records[1].packets, 6);
+	assert_int_equal(records[2].start, 1080);
+	assert_int_equal(records[2].end, 1130);
+	vx_meter_flush(m);
+	assert_int_equal(n_records, 4);
+	assert_int_equal(records[3].start, 1140);
+	assert_int_equal(records[3].end, 1190);
+	assert_int_equal(records[3].packets, 6);
+	uint64_t total = 0;
+	for (size_t i = 0; i < n_records; i++)
+		total += records[i].packets;
+	assert_int_equal(total, 20);
+	vx_meter_free(m);
+}
+
+/* An interface that carried traffic gets NODATA for an idle window; one
+ * that never did gets nothing (SPEC.md §2.7). */
+static void test_nodata(void **state)
+{
+	(void)state;
+	struct vx_meter *m = meter(60, 0, 1);
+	int a = vx_meter_add_interface(m, "eni-a", PRIMARY);
+	vx_meter_add_interface(m, "eni-never", PRIMARY);
+	vx_meter_advance(m, 5000); /* no traffic yet: nothing is published */
+	assert_int_equal(n_records, 0);
+	feed(m, a, VX_FLOW_INGRESS, pkt("10.0.0.1", 5, "172.31.16.139", 6, 17, 100, 0, 6010));
+	feed(m, a, VX_FLOW_INGRESS, pkt("10.0.0.1", 5, "172.31.16.139", 6, 17, 100, 0, 6130));
+	assert_int_equal(n_records, 2); /* the 6000 record and NODATA for 6060-6119 */
+	assert_int_equal(records[0].log_status, VX_FLOW_OK);
+	assert_int_equal(records[1].log_status, VX_FLOW_NODATA);
+	assert_string_equal(records[1].interface_id, "eni-a");
+	assert_int_equal(records[1].start, 6060);
+	assert_int_equal(records[1].end, 6119);
+	/* A clock with no traffic closes windows too. */
+	vx_meter_advance(m, 6200);
+	assert_int_equal(n_records, 3); /* 6120 has the packet */
+	vx_meter_advance(m, 6250);
+	assert_int_equal(n_records, 4);
+	assert_int_equal(records[3].log_status, VX_FLOW_NODATA);
+	assert_int_equal(records[3].start, 6180);
+	struct vx_meter_stats st;
+	vx_meter_get_stats(m, &st);
+	assert_int_equal(st.nodata, 2);
+	assert_int_equal(st.records, 2);
+	vx_meter_free(m);
+}
+
+/* A full table skips the packets of new flows, counts them, and the window
+ * gets one SKIPDATA record for the interface; known flows keep counting. */
+static void test_skipdata_when_full(void **state)
+{
+	(void)state;
+	struct vx_meter *m = meter(600, 100, 7);
+	int eni = vx_meter_add_interface(m, "eni-full", PRIMARY);
+	int other = vx_meter_add_interface(m, "eni-other", PRIMARY);
+	for (int i = 0; i < 500; i++)
+		feed(m, eni, VX_FLOW_INGRESS,
+		     pkt("10.0.0.1", (uint16_t)(1000 + i), "172.31.16.139", 80, 6, 40, 0, 100));
+	feed(m, eni, VX_FLOW_INGRESS, pkt("10.0.0.1", 1000, "172.31.16.139", 80, 6, 40, 0, 101));
+	feed(m, other, VX_FLOW_INGRESS, pkt("10.0.0.2", 1, "172.31.16.139", 80, 6, 40, 0, 102));
+	vx_meter_flush(m);
+	assert_int_equal(n_records, 102); /* 100 flows, a SKIPDATA per interface */
+	assert_int_equal(records[0].packets, 2);
+	assert_int_equal(records[100].log_status, VX_FLOW_SKIPDATA);
+	assert_string_equal(records[100].interface_id, "eni-full");
+	assert_int_equal(records[100].start, 0);
+	assert_int_equal(records[100].end, 599);
+	assert_int_equal(records[101].log_status, VX_FLOW_SKIPDATA);
+	assert_string_equal(records[101].interface_id, "eni-other");
+	struct vx_meter_stats st;
+	vx_meter_get_stats(m, &st);
+	assert_int_equal(st.skipped_packets, 401); /* 400 flows + eni-other's packet */
+	assert_int_equal(st.skipdata, 2);
+	vx_meter_free(m);
+}
+
+/* The same 5-tuple with different actions is two records; so is the same
+ * 5-tuple on two interfaces. */
+static void test_action_and_interface_split_records(void **state)
+{
+	(void)state;
+	struct vx_meter *m = meter(600, 0, 3);
+	int a = vx_meter_add_interface(m, "eni-a", PRIMARY);
+	int b = vx_meter_add_interface(m, "eni-b", PRIMARY);
+	struct vx_packet p = pkt("203.0.113.12", 0, "172.31.16.139", 0, 1, 84, 0, 1432917027);
+	vx_meter_packet(m, a, VX_FLOW_INGRESS, VX_FLOW_ACCEPT, &p);
+	vx_meter_packet(m, a, VX_FLOW_INGRESS, VX_FLOW_REJECT, &p);
+	vx_meter_packet(m, b, VX_FLOW_INGRESS, VX_FLOW_ACCEPT, &p);
+	vx_meter_flush(m);
+	assert_int_equal(n_records, 3);
+	assert_int_equal(records[0].action, VX_FLOW_ACCEPT);
+	assert_int_equal(records[1].action, VX_FLOW_REJECT);
+	assert_string_equal(records[2].interface_id, "eni-b");
+	assert_int_equal(records[0].srcport, 0);
+	assert_int_equal(records[0].bytes, 84);
+	vx_meter_free(m);
+}
+
+/* The order of records does not depend on the hash seed. */
+static void test_order_independent_of_seed(void **state)
+{
+	(void)state;
+	struct vx_flow_record first[64];
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		struct vx_meter *m = meter(600, 0, seed * 0x1234567);
+		int eni = vx_meter_add_interface(m, "eni-1", PRIMARY);
+		for (int i = 0; i < 64; i++)
+			feed(m, eni, i % 2 ? VX_FLOW_EGRESS : VX_FLOW_INGRESS,
+			     pkt("10.0.0.1", (uint16_t)(7 * i), "10.0.0.2", 53, 17, 70, 0, 10));
+		vx_meter_flush(m);
+		assert_int_equal(n_records, 64);
+		if (seed == 1)
+			memcpy(first, records, sizeof(first));
+		else
+			assert_memory_equal(first, records, sizeof(first));
+		vx_meter_free(m);
+	}
+}
+
+/* A packet older than the open window is metered there, at its start. */
+static void test_late_packet(void **state)
+{
+	(void)state;
+	struct vx_meter *m = meter(60, 0, 1);
+	int eni = vx_meter_add_interface(m, "eni-1", PRIMARY);
+	feed(m, eni, VX_FLOW_INGRESS, pkt("10.0.0.1", 1, "10.0.0.2", 2, 17, 30, 0, 125));
+	feed(m, eni, VX_FLOW_INGRESS, pkt("10.0.0.1", 1, "10.0.0.2", 2, 17, 30, 0, 119));
+	vx_meter_flush(m);
+	assert_int_equal(n_records, 1);
+	assert_int_equal(records[0].packets, 2);
+	assert_int_equal(records[0].start, 120);
+	assert_int_equal(records[0].end, 125);
+	struct vx_meter_stats st;
+	vx_meter_get_stats(m, &st);
+	assert_int_equal(st.late_packets, 1);
+	vx_meter_free(m);
+}
+
+/* A jump of packet time writes a bounded number of NODATA windows. */
+static void test_time_jump_is_bounded(void **state)
+{
+	(void)state;
+	struct vx_meter *m = meter(600, 0, 1);
+	int eni = vx_meter_add_interface(m, "eni-1", PRIMARY);
+	feed(m, eni, VX_FLOW_INGRESS, pkt("10.0.0.1", 1, "10.0.0.2", 2, 17, 30, 0, 0));
+	feed(m, eni, VX_FLOW_INGRESS,
+	     pkt("10.0.0.1", 1, "10.0.0.2", 2, 17, 30, 0, (int64_t)600 * 100000));
+	struct vx_meter_stats st;
+	vx_meter_get_stats(m, &st);
+	assert_int_equal(st.nodata, 1440);
+	assert_int_equal(st.empty_windows_not_written, 100000 - 1 - 1440);
+	assert_int_equal(n_records, 1 + 1440);
+	vx_meter_free(m);
+}
+
+/* Frames without IP (ARP) are counted and never logged. */
+static void test_not_ip(void **state)
+{
+	(void)state;
+	struct vx_meter *m = meter(60, 0, 1);
+	int eni = vx_meter_add_interface(m, "eni-1", PRIMARY);
+	struct vx_packet p;
+	memset(&p, 0, sizeof(p));
+	vx_meter_packet(m, eni, VX_FLOW_INGRESS, VX_FLOW_ACCEPT, &p);
+	vx_meter_flush(m);
+	assert_int_equal(n_records, 0);
+	struct vx_meter_stats st;
+	vx_meter_get_stats(m, &st);
+	assert_int_equal(st.not_ip, 1);
+	vx_meter_free(m);
+}
+
+static void test_bad_options(void **state)
+{
+	(void)state;
+	char err[128];
+	struct vx_meter_options o = {.interval_s = 300, .emit = collect};
+	assert_null(vx_meter_new(&o, err, sizeof(err)));
+	assert_string_equal(err, "aggregation interval 300 s is not valid (allowed: 60, 600)");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_tcp_flags_mapping),
+	    cmocka_unit_test(test_short_connection_two_records),
+	    cmocka_unit_test(test_primary_address_substitution),
+	    cmocka_unit_test(test_windows_split_long_flows),
+	    cmocka_unit_test(test_nodata),
+	    cmocka_unit_test(test_skipdata_when_full),
+	    cmocka_unit_test(test_action_and_interface_split_records),
+	    cmocka_unit_test(test_order_independent_of_seed),
+	    cmocka_unit_test(test_late_packet),
+	    cmocka_unit_test(test_time_jump_is_bounded),
+	    cmocka_unit_test(test_not_ip),
+	    cmocka_unit_test(test_bad_options),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
