@@ -1,7 +1,8 @@
 /* analyze — the analyzer's pipeline: frames from a source are decoded
  * (decapsulating VXLAN/Geneve) and the innermost frame goes through the
  * chosen stages: dump, HTTP log, pcap writer. A summary of counters is
- * written on exit and on request (SIGUSR1).
+ * written on exit and on request (SIGUSR1), with those of the health-check
+ * listener when there is one.
  */
 #ifndef VXTAP_ANALYZE_H
 #define VXTAP_ANALYZE_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "vxtap/decode.h"
+#include "vxtap/health.h"
 #include "vxtap/http.h"
 #include "vxtap/source.h"
 
@@ -29,6 +31,9 @@ struct vx_analyze_config {
 	uint32_t duration_sec; /* stop after this long (wall clock); 0 = no limit */
 	int out_fd;            /* stage output */
 	struct vx_http_config http_cfg;
+	/* Health-check listener whose counters the summary shows; NULL: none.
+	 * Owned by the caller, which closes it after the analyzer. */
+	const struct vx_health *health;
 };
 
 struct vx_analyze_stats {

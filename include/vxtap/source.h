@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "vxtap/decode.h"
 
@@ -53,6 +54,10 @@ struct vx_source *vx_source_open_udp_slots(const char *listen, int rcvbuf, uint3
 /* The UDP port a UDP source is bound to (useful after listening on port 0);
  * -1 for other sources. */
 int vx_source_udp_port(const struct vx_source *s);
+/* The local address a UDP source is bound to, as getsockname() gives it
+ * ("::" for ":PORT", which takes IPv4 too). Returns 0, or -1 for other
+ * sources. */
+int vx_source_udp_address(const struct vx_source *s, struct sockaddr_storage *ss, socklen_t *len);
 /* The datagrams of a UDP source carry Geneve instead of VXLAN (a listener on
  * the Geneve port, as a Gateway Load Balancer's target receives them). */
 void vx_source_udp_geneve(struct vx_source *s);

@@ -277,6 +277,12 @@ void vx_analyzer_summary(struct vx_analyzer *a, struct vx_source *src, int fd)
 			line(&o, "source.oversize", ss.oversize);
 		}
 	}
+	if (a->cfg.health) {
+		struct vx_health_stats hs;
+		vx_health_stats(a->cfg.health, &hs);
+		line(&o, "health.checks", hs.checks);
+		line(&o, "health.accept_errors", hs.accept_errors);
+	}
 	if (a->http) {
 		struct vx_http_stats hs;
 		vx_http_stats(a->http, &hs);

@@ -29,6 +29,8 @@ struct udp_source {
 	struct vx_source base;
 	int fd;
 	int port;
+	struct sockaddr_storage addr; /* bound address, for a health-check listener beside it */
+	socklen_t addrlen;
 	uint32_t slot_size;
 	uint8_t *bufs;
 	struct mmsghdr msgs[UDP_SLOTS];
@@ -312,6 +314,8 @@ struct vx_source *vx_source_open_udp_slots(const char *listen, int rcvbuf, uint3
 	}
 	u->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 	                                         : ((struct sockaddr_in *)&ss)->sin_port);
+	u->addr = ss;
+	u->addrlen = sslen;
 
 	for (int i = 0; i < UDP_SLOTS; i++) {
 		u->iov[i].iov_base = u->bufs + (size_t)i * slot_size;
@@ -343,4 +347,13 @@ int vx_source_udp_port(const struct vx_source *s)
 	if (s->kind != VX_SOURCE_UDP)
 		return -1;
 	return ((const struct udp_source *)s)->port;
+}
+
+int vx_source_udp_address(const struct vx_source *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	if (s->kind != VX_SOURCE_UDP)
+		return -1;
+	*ss = ((const struct udp_source *)s)->addr;
+	*len = ((const struct udp_source *)s)->addrlen;
+	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "vxtap/analyze.h"
+#include "vxtap/health.h"
 #include "vxtap/pcapwriter.h"
 #include "vxtap/source.h"
 
@@ -49,6 +50,8 @@ static const char analyze_usage[] =
 	"  -f, --filter EXPR        BPF filter for --interface (default \"udp port 4789\")\n"
 	"      --snaplen N          bytes kept per frame for --interface (default 262144)\n"
 	"      --rcvbuf BYTES       socket receive buffer for --listen (default 33554432)\n"
+	"      --health-port PORT   for --listen: answer a load balancer's TCP health\n"
+	"                           checks on this port of the listen address (1-65535)\n"
 	"\n"
 	"Limits and output:\n"
 	"  -c, --count N            stop after N frames\n"
@@ -147,6 +150,7 @@ enum {
 	OPT_DURATION,
 	OPT_SUMMARY,
 	OPT_HTTP_CONNS,
+	OPT_HEALTH_PORT,
 };
 
 static const struct option analyze_options[] = {
@@ -166,6 +170,7 @@ static const struct option analyze_options[] = {
 	{"filter", required_argument, NULL, 'f'},
 	{"snaplen", required_argument, NULL, OPT_SNAPLEN},
 	{"rcvbuf", required_argument, NULL, OPT_RCVBUF},
+	{"health-port", required_argument, NULL, OPT_HEALTH_PORT},
 	{"count", required_argument, NULL, 'c'},
 	{"duration", required_argument, NULL, OPT_DURATION},
 	{"output", required_argument, NULL, 'o'},
@@ -180,7 +185,7 @@ int vx_cmd_analyze(int argc, char **argv)
 	struct vx_analyze_config cfg;
 	const char *read_path = NULL, *listen_addr = NULL, *ifname = NULL;
 	const char *filter = NULL, *output = NULL, *summary = NULL;
-	uint64_t snaplen = 0, rcvbuf = 32u << 20, v;
+	uint64_t snaplen = 0, rcvbuf = 32u << 20, health_port = 0, v;
 	int user_ports = 0, rc, opt;
 
 	vx_analyze_config_default(&cfg);
@@ -253,6 +258,11 @@ int vx_cmd_analyze(int argc, char **argv)
 					    "4096-1073741824")))
 				return rc;
 			break;
+		case OPT_HEALTH_PORT:
+			if ((rc = parse_num("--health-port", optarg, 1, 65535, &health_port,
+					    "1-65535")))
+				return rc;
+			break;
 		case 'c':
 			if ((rc = parse_num("--count", optarg, 1, UINT64_MAX, &cfg.max_frames,
 					    "a positive number")))
@@ -312,6 +322,10 @@ int vx_cmd_analyze(int argc, char **argv)
 		fputs("vxtap analyze: --filter applies to --interface\n", stderr);
 		return 2;
 	}
+	if (health_port && !listen_addr) {
+		fputs("vxtap analyze: --health-port applies to --listen\n", stderr);
+		return 2;
+	}
 
 	char err[512] = "";
 	struct vx_source *src;
@@ -332,8 +346,29 @@ int vx_cmd_analyze(int argc, char **argv)
 	if (listen_addr && *vx_source_error(src))
 		fprintf(stderr, "vxtap analyze: warning: %s\n", vx_source_error(src));
 
+	/* Health checks are answered on the address the datagrams arrive at,
+	 * so a member is healthy only where it can receive. */
+	struct vx_health *health = NULL;
+	if (health_port) {
+		struct sockaddr_storage ss;
+		socklen_t sslen;
+
+		if (vx_source_udp_address(src, &ss, &sslen) == 0)
+			health = vx_health_open((struct sockaddr *)&ss, sslen, (uint16_t)health_port,
+						err, sizeof(err));
+		else
+			snprintf(err, sizeof(err), "the input is not a UDP listener");
+		if (!health) {
+			fprintf(stderr, "vxtap analyze: --health-port: %s\n", err);
+			vx_source_close(src);
+			return 2;
+		}
+	}
+	cfg.health = health;
+
 	int out_fd = 1, summary_fd = 2, summary_on = 1;
 	if (output && (rc = open_out(output, &out_fd))) {
+		vx_health_close(health);
 		vx_source_close(src);
 		return rc;
 	}
@@ -341,6 +376,7 @@ int vx_cmd_analyze(int argc, char **argv)
 		if (!strcmp(summary, "none")) {
 			summary_on = 0;
 		} else if ((rc = open_out(summary, &summary_fd))) {
+			vx_health_close(health);
 			vx_source_close(src);
 			return rc;
 		}
@@ -350,6 +386,7 @@ int vx_cmd_analyze(int argc, char **argv)
 	struct vx_analyzer *a = vx_analyzer_create(&cfg, vx_source_nanosecond(src), err, sizeof(err));
 	if (!a) {
 		fprintf(stderr, "vxtap analyze: %s\n", err);
+		vx_health_close(health);
 		vx_source_close(src);
 		return 2;
 	}
@@ -366,6 +403,7 @@ int vx_cmd_analyze(int argc, char **argv)
 	if (summary_on)
 		vx_analyzer_summary(a, src, summary_fd);
 	vx_analyzer_destroy(a);
+	vx_health_close(health);
 	/* A file that ended in a damaged record was read up to that point:
 	 * say so, but it is not a failure of the run. */
 	if (read_path && vx_source_error(src) && *vx_source_error(src) && rc == 0)

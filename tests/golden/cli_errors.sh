@@ -52,8 +52,12 @@ expect json-needs-http 2 "--json formats the HTTP log" -- analyze --read x --jso
 expect unknown-option 2 "unknown option '--bogus'" -- analyze --bogus
 expect missing-value 2 "--read needs a value" -- analyze --read
 expect bad-listen 2 "listen" -- analyze --listen nonsense
+expect bad-health-port 2 "--health-port: invalid value '0' \(allowed: 1-65535\)" -- analyze --listen 127.0.0.1:0 --health-port 0
+expect bad-health-port-text 2 "--health-port: invalid value '80x' \(allowed: 1-65535\)" -- analyze --listen 127.0.0.1:0 --health-port 80x
+expect health-port-needs-listen 2 "--health-port applies to --listen" -- analyze --read x --health-port 4789
 expect unknown-command 2 "unknown command 'frobnicate'" -- frobnicate
 expect help 0 "usage: vxtap analyze" -- analyze --help
+expect help-health-port 0 "--health-port PORT" -- analyze --help
 expect top-help 0 "usage: vxtap <command>" -- --help
 
 # Control-plane verbs: command-line mistakes are usage errors (exit 2, one
@@ -69,6 +73,9 @@ expect verb-twice 2 "--description given twice" -- create-traffic-mirror-filter 
 expect verb-help 0 "usage: vxtap create-traffic-mirror-session" -- create-traffic-mirror-session --help
 expect apply-no-file 2 "-f FILE is required" -- apply
 expect status-no-daemon 1 "no daemon answers" -- status
+expect run-bad-workers 2 "--capture-workers '0' is not valid \(allowed: 1-64\)" -- run --capture-workers 0
+expect run-bad-mbps 2 "--session-max-mbps 'fast' is not valid \(allowed: 1-100000\)" -- run --session-max-mbps fast
+expect run-bad-pps 2 "--session-max-pps '-5' is not valid \(allowed: 1-100000000\)" -- run --session-max-pps -5
 
 # expect_refused NAME CODE MESSAGE_PATTERN -- ARGS...: exit 254 and the AWS CLI's error line.
 expect_refused() {

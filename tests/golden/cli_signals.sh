@@ -122,3 +122,31 @@ pid=""
 grep -q "vni=31 udp 10.9.0.1:1111 > 10.9.0.2:2222 .* ok$" "$work/geneve.out" ||
 	{ cat "$work/geneve.out"; fail "Geneve listener did not decode Geneve/VXLAN to the inner flow"; }
 echo "cli/signals: Geneve listener ok"
+
+# --health-port answers TCP health checks beside the UDP listener, counts
+# them in the summary, and stops answering once SIGTERM has stopped vxtap.
+hport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$vxtap" analyze --listen "127.0.0.1:$port" --health-port "$hport" \
+	--summary "$work/health.summary" >/dev/null 2>"$work/err" &
+pid=$!
+for _ in $(seq 100); do
+	ss -Hltn "sport = :$hport" | grep -q . && break
+	sleep 0.1
+done
+# check — one health check: 0 when the connection was accepted and closed.
+check() {
+	python3 - "$hport" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+sys.exit(0 if s.recv(1) == b"" else 1)
+PY
+}
+for _ in 1 2 3; do check || fail "health check to 127.0.0.1:$hport failed"; done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=""
+[[ $rc -eq 0 ]] || fail "exit status $rc after SIGTERM with --health-port, expected 0"
+grep -qx "health.checks 3" "$work/health.summary" || fail "summary lacks 'health.checks 3'"
+check 2>/dev/null && fail "health port $hport still answers after the analyzer stopped"
+echo "cli/signals: health checks answered and counted, port closed at exit"
