@@ -139,62 +139,116 @@ static int64_t now_ms(void)
 
 /* ---- health checks ---- */
 
-/* One TCP connect with a timeout; marked so the capture never sees it. */
-static bool tcp_check(const struct member_health *h, uint32_t mark)
+/* Health checks run in rounds: every member due starts a non-blocking TCP
+ * connect (marked, so the capture never sees it), and one poll() waits for
+ * all of them, each until its own timeout. A member that drops the SYNs
+ * silently does not delay the others' checks. */
+#define HEALTH_ROUND 256
+
+struct health_probe {
+	struct member_health *h;
+	int fd;
+	int64_t deadline_ms;
+	bool ok, done;
+};
+
+static void probe_start(struct health_probe *p, uint32_t mark, int64_t now)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
+	const struct member_health *h = p->h;
+	p->ok = p->done = false;
+	p->deadline_ms = now + (int64_t)h->timeout_s * 1000;
+	p->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (p->fd < 0) {
+		p->done = true;
+		return;
+	}
+	setsockopt(p->fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(h->hc_port),
 				 .sin_addr = h->addr};
-	bool ok = false;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		ok = true;
-	} else if (errno == EINPROGRESS) {
-		struct pollfd p = {.fd = fd, .events = POLLOUT};
-		int err = 0;
-		socklen_t len = sizeof(err);
-		if (poll(&p, 1, (int)h->timeout_s * 1000) == 1 &&
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
-			ok = true;
+	if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		p->ok = p->done = true;
+	else if (errno != EINPROGRESS)
+		p->done = true;
+}
+
+/* Wait for the round's connects; each ends connected, refused or timed out.
+ * Waits in slices so that stopping the agent never waits for a timeout. */
+static void probes_wait(struct health_probe *probes, int n, atomic_bool *stop)
+{
+	struct pollfd pfd[HEALTH_ROUND];
+	for (;;) {
+		int64_t now = now_ms(), wait = -1;
+		int np = 0, map[HEALTH_ROUND];
+		for (int i = 0; i < n; i++) {
+			if (probes[i].done)
+				continue;
+			if (probes[i].deadline_ms <= now) {
+				probes[i].done = true; /* timed out */
+				continue;
+			}
+			int64_t left = probes[i].deadline_ms - now;
+			if (wait < 0 || left < wait)
+				wait = left;
+			pfd[np] = (struct pollfd){.fd = probes[i].fd, .events = POLLOUT};
+			map[np++] = i;
+		}
+		if (!np || atomic_load(stop))
+			return;
+		if (poll(pfd, (nfds_t)np, wait < 200 ? (int)wait : 200) < 0 && errno != EINTR)
+			return;
+		for (int k = 0; k < np; k++) {
+			if (!pfd[k].revents)
+				continue;
+			struct health_probe *p = &probes[map[k]];
+			int err = 0;
+			socklen_t len = sizeof(err);
+			p->ok = getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+			p->done = true;
+		}
 	}
-	close(fd);
-	return ok;
+}
+
+static void health_record(struct member_health *h, bool ok)
+{
+	if (ok) {
+		h->checks_ok++;
+		h->fail_streak = 0;
+		if (++h->ok_streak >= h->healthy)
+			atomic_store(&h->up, 1);
+	} else {
+		h->checks_failed++;
+		h->ok_streak = 0;
+		if (++h->fail_streak >= h->unhealthy)
+			atomic_store(&h->up, 0);
+	}
 }
 
 static void *health_main(void *arg)
 {
 	struct vx_agent *a = arg;
+	static struct health_probe probes[HEALTH_ROUND];
 	while (!atomic_load(&a->stop_health)) {
-		/* Pick the members due now under the lock, check them without it. */
-		struct member_health *due[64];
+		/* Pick the members due now under the lock, check them without it.
+		 * Members are freed only when the agent is, after this thread. */
 		int n = 0;
 		pthread_mutex_lock(&a->lock);
 		int64_t now = now_ms();
-		for (struct member_health *h = a->health; h && n < 64; h = h->next)
+		for (struct member_health *h = a->health; h && n < HEALTH_ROUND; h = h->next)
 			if (h->live && h->next_check_ms <= now) {
 				h->next_check_ms = now + (int64_t)h->interval_s * 1000;
-				due[n++] = h;
+				probes[n++].h = h;
 			}
 		pthread_mutex_unlock(&a->lock);
+		for (int i = 0; i < n; i++)
+			probe_start(&probes[i], a->opt.mark, now);
+		probes_wait(probes, n, &a->stop_health);
+		pthread_mutex_lock(&a->lock);
 		for (int i = 0; i < n; i++) {
-			bool ok = tcp_check(due[i], a->opt.mark);
-			pthread_mutex_lock(&a->lock);
-			struct member_health *h = due[i];
-			if (ok) {
-				h->checks_ok++;
-				h->fail_streak = 0;
-				if (++h->ok_streak >= h->healthy)
-					atomic_store(&h->up, 1);
-			} else {
-				h->checks_failed++;
-				h->ok_streak = 0;
-				if (++h->fail_streak >= h->unhealthy)
-					atomic_store(&h->up, 0);
-			}
-			pthread_mutex_unlock(&a->lock);
+			if (probes[i].fd >= 0)
+				close(probes[i].fd);
+			health_record(probes[i].h, probes[i].ok);
 		}
+		pthread_mutex_unlock(&a->lock);
 		struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
