@@ -47,6 +47,17 @@ enum vx_aws_service {
 	VX_AWS_SERVICE_COUNT
 };
 
+/* encryption-status (SPEC.md §2.3), shown as the value minus one: 0 clear
+ * text, 1 Nitro-encrypted, 2 application-encrypted, 3 both. Unknown, the
+ * zero value, shows as "-". */
+enum vx_flow_encryption {
+	VX_FLOW_ENC_UNKNOWN,
+	VX_FLOW_ENC_CLEAR,
+	VX_FLOW_ENC_NITRO,
+	VX_FLOW_ENC_APPLICATION,
+	VX_FLOW_ENC_BOTH
+};
+
 /* tcp-flags as AWS reports them: FIN 1, SYN 2, RST 4, and 18 for SYN-ACK
  * (ACK appears only with SYN); ORed over the window. */
 #define VX_FLOW_TCP_FIN	    0x01
@@ -71,7 +82,7 @@ struct vx_flow_record {
 	enum vx_flow_direction direction;
 	uint8_t traffic_path; /* 1-8 for egress when known, 0: "-" */
 	uint8_t pkt_src_aws_service, pkt_dst_aws_service; /* enum vx_aws_service */
-	int8_t encryption_status; /* 0-3 (SPEC.md §2.3), -1: unknown ("-") */
+	uint8_t encryption_status;                        /* enum vx_flow_encryption */
 };
 
 /* What a record does not carry but its fields may show: the host's

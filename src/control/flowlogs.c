@@ -6,92 +6,17 @@
 #include <string.h>
 
 #include "handlers.h"
-
-/* Every field of versions 2-5 and 7, and the later ones SPEC.md lists. */
-static const struct {
-	const char *name;
-	int version;
-} FIELDS[] = {
-	{"version", 2},
-	{"account-id", 2},
-	{"interface-id", 2},
-	{"srcaddr", 2},
-	{"dstaddr", 2},
-	{"srcport", 2},
-	{"dstport", 2},
-	{"protocol", 2},
-	{"packets", 2},
-	{"bytes", 2},
-	{"start", 2},
-	{"end", 2},
-	{"action", 2},
-	{"log-status", 2},
-	{"vpc-id", 3},
-	{"subnet-id", 3},
-	{"instance-id", 3},
-	{"tcp-flags", 3},
-	{"type", 3},
-	{"pkt-srcaddr", 3},
-	{"pkt-dstaddr", 3},
-	{"region", 4},
-	{"az-id", 4},
-	{"sublocation-type", 4},
-	{"sublocation-id", 4},
-	{"pkt-src-aws-service", 5},
-	{"pkt-dst-aws-service", 5},
-	{"flow-direction", 5},
-	{"traffic-path", 5},
-	{"ecs-cluster-arn", 7},
-	{"ecs-cluster-name", 7},
-	{"ecs-container-instance-arn", 7},
-	{"ecs-container-instance-id", 7},
-	{"ecs-container-id", 7},
-	{"ecs-second-container-id", 7},
-	{"ecs-service-name", 7},
-	{"ecs-task-definition-arn", 7},
-	{"ecs-task-arn", 7},
-	{"ecs-task-id", 7},
-	{"reject-reason", 8},
-	{"resource-id", 9},
-	{"encryption-status", 10},
-};
-
-static const char DEFAULT_FORMAT[] =
-	"${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} "
-	"${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}";
+#include "vxtap/flowlog_format.h"
 
 #define NOT_FOUND_FLOW_LOG "InvalidFlowLogId.NotFound"
 
-/* A LogFormat is ${field} tokens separated by single spaces (SPEC.md §2.2). */
+/* The formatter's parser is the one validation of a LogFormat. */
 static int check_format(struct vx_call *c, const char *fmt)
 {
-	const char *p = fmt;
-	if (!*p)
-		return vx_invalid(c, "LogFormat", fmt, "A log format names at least one ${field}.");
-	while (*p) {
-		if (strncmp(p, "${", 2))
-			return vx_invalid(c, "LogFormat", fmt,
-					  "Expected ${field} tokens separated by single spaces; "
-					  "found '%.20s'.",
-					  p);
-		const char *close = strchr(p, '}');
-		if (!close)
-			return vx_invalid(c, "LogFormat", fmt, "A ${ has no closing }.");
-		size_t n = (size_t)(close - p - 2);
-		bool known = false;
-		for (size_t i = 0; i < sizeof(FIELDS) / sizeof(FIELDS[0]) && !known; i++)
-			known = strlen(FIELDS[i].name) == n && !strncmp(FIELDS[i].name, p + 2, n);
-		if (!known)
-			return vx_invalid(c, "LogFormat", fmt,
-					  "Unknown field '%.*s'; see docs/CLI.md for the fields.",
-					  (int)n, p + 2);
-		p = close + 1;
-		if (*p == ' ' && p[1] != '\0' && p[1] != ' ')
-			p++;
-		else if (*p)
-			return vx_invalid(c, "LogFormat", fmt,
-					  "Fields are separated by exactly one space.");
-	}
+	struct vx_flowlog_format compiled;
+	char why[512];
+	if (vx_flowlog_format_parse(fmt, &compiled, why, sizeof(why)) < 0)
+		return vx_invalid(c, "LogFormat", fmt, "%s", why);
 	return 0;
 }
 
@@ -292,7 +217,7 @@ int vx_h_create_flow_logs(struct vx_call *c)
 		sqlite3_bind_text(q, 7, *log_group ? log_group : NULL, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 8, vx_req_str(c, "DeliverLogsPermissionArn"), -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 9, vx_req_str(c, "DeliverCrossAccountRole"), -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 10, fmt ? fmt : DEFAULT_FORMAT, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 10, fmt ? fmt : VX_FLOWLOG_DEFAULT_FORMAT, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 11, interval);
 		sqlite3_bind_text(q, 12, file_format, -1, SQLITE_STATIC);
 		if (file_format) {
