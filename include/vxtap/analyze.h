@@ -1,6 +1,6 @@
 /* analyze — the analyzer's pipeline: frames from a source are decoded
  * (decapsulating VXLAN/Geneve) and the innermost frame goes through the
- * chosen stages: dump, HTTP log, pcap writer. A summary of counters is
+ * chosen stages: dump, HTTP log, pcap writer, flow logs. A summary of counters is
  * written on exit and on request (SIGUSR1), with those of the health-check
  * listener when there is one.
  */
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vxtap/decode.h"
+#include "vxtap/flowlog_stage.h"
 #include "vxtap/health.h"
 #include "vxtap/http.h"
 #include "vxtap/source.h"
@@ -34,6 +35,8 @@ struct vx_analyze_config {
 	/* Health-check listener whose counters the summary shows; NULL: none.
 	 * Owned by the caller, which closes it after the analyzer. */
 	const struct vx_health *health;
+	/* Flow logs of the traffic (vxtap/flowlog_stage.h); NULL: none. */
+	const struct vx_flowlog_stage_options *flowlogs;
 };
 
 struct vx_analyze_stats {

@@ -83,10 +83,16 @@ void vx_meter_packet(struct vx_meter *m, int iface, enum vx_flow_direction dir,
  * live capture, called with the clock once a second or so. */
 void vx_meter_advance(struct vx_meter *m, int64_t now_s);
 
-/* Close the open window now, with what it has (shutdown, end of input). */
+/* Close the open window now, with what it has (shutdown, end of input).
+ * No window is open afterwards: flushing twice emits nothing more, and a
+ * later packet opens the window it belongs to. */
 void vx_meter_flush(struct vx_meter *m);
 
 void vx_meter_get_stats(const struct vx_meter *m, struct vx_meter_stats *out);
+
+/* The open window's start (Unix seconds; every record emitted so far ended
+ * before it), or INT64_MIN before the first packet. */
+int64_t vx_meter_window_start(const struct vx_meter *m);
 
 /* AWS's tcp-flags of one TCP header's flags (SPEC.md §2.5). */
 static inline uint8_t vx_flow_tcp_flags(uint8_t tcp)

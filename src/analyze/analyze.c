@@ -20,6 +20,7 @@ struct vx_analyzer {
 	struct vx_out out;
 	struct vx_http *http;
 	struct vx_pcap_writer *writer;
+	struct vx_flowlog_stage *flowlogs;
 	struct vx_analyze_stats stats;
 	uint64_t frame_no;
 	struct vx_packet pkts[BATCH];
@@ -65,6 +66,13 @@ struct vx_analyzer *vx_analyzer_create(const struct vx_analyze_config *cfg, int 
 		if (!a->http) {
 			snprintf(err, errlen, "cannot allocate the HTTP connection table (%u connections)",
 				 cfg->http_cfg.max_connections);
+			vx_analyzer_destroy(a);
+			return NULL;
+		}
+	}
+	if (cfg->flowlogs) {
+		a->flowlogs = vx_flowlog_stage_new(cfg->flowlogs, err, errlen);
+		if (!a->flowlogs) {
 			vx_analyzer_destroy(a);
 			return NULL;
 		}
@@ -121,6 +129,8 @@ void vx_analyzer_frames(struct vx_analyzer *a, enum vx_link link, const struct v
 			vx_dump_layers(&a->out, a->frame_no, p, a->nanosecond);
 		if (a->http)
 			vx_http_packet(a->http, p);
+		if (a->flowlogs)
+			vx_flowlog_stage_packet(a->flowlogs, p);
 		if (a->writer) {
 			if (p->inner_link != VX_LINK_ETHERNET) {
 				a->stats.write_not_ethernet++;
@@ -177,6 +187,9 @@ int vx_analyzer_run(struct vx_analyzer *a, struct vx_source *src, volatile sig_a
 				continue;
 			return -1;
 		}
+		/* Live input: windows close on the clock, also when idle. */
+		if (!is_file && a->flowlogs)
+			vx_flowlog_stage_tick(a->flowlogs, (int64_t)time(NULL));
 		if (*report) {
 			*report = 0;
 			vx_out_flush(&a->out);
@@ -192,6 +205,8 @@ int vx_analyzer_flush(struct vx_analyzer *a)
 {
 	int rc = 0;
 
+	if (a->flowlogs && vx_flowlog_stage_flush(a->flowlogs) < 0)
+		rc = -1;
 	if (a->writer) {
 		struct vx_pcap_writer_stats ws;
 		if (vx_pcap_writer_flush(a->writer) < 0)
@@ -207,6 +222,11 @@ int vx_analyzer_flush(struct vx_analyzer *a)
 
 const char *vx_analyzer_write_error(struct vx_analyzer *a)
 {
+	if (a->flowlogs && *vx_flowlog_stage_error(a->flowlogs)) {
+		snprintf(a->errbuf, sizeof(a->errbuf), "flow logs: %s (see flowlog.write_errors)",
+			 vx_flowlog_stage_error(a->flowlogs));
+		return a->errbuf;
+	}
 	if (a->writer) {
 		struct vx_pcap_writer_stats ws;
 		vx_pcap_writer_stats(a->writer, &ws);
@@ -304,6 +324,8 @@ void vx_analyzer_summary(struct vx_analyzer *a, struct vx_source *src, int fd)
 		line(&o, "pcap.write_errors", ws.write_errors);
 		line(&o, "pcap.not_ethernet", a->stats.write_not_ethernet);
 	}
+	if (a->flowlogs)
+		vx_flowlog_stage_summary(a->flowlogs, &o);
 	line(&o, "output.write_errors", a->out.write_errors);
 	vx_out_free(&o);
 }
@@ -316,6 +338,7 @@ void vx_analyzer_destroy(struct vx_analyzer *a)
 		vx_http_destroy(a->http);
 	if (a->writer)
 		vx_pcap_writer_close(a->writer);
+	vx_flowlog_stage_free(a->flowlogs);
 	vx_out_free(&a->out);
 	free(a);
 }

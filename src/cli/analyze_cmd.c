@@ -11,7 +11,9 @@
 
 #include "cli.h"
 #include "vxtap/analyze.h"
+#include "vxtap/flowlog_format.h"
 #include "vxtap/health.h"
+#include "vxtap/store.h"
 #include "vxtap/pcapwriter.h"
 #include "vxtap/source.h"
 
@@ -38,6 +40,28 @@ static const char analyze_usage[] =
 	"  -w, --write FILE         write the decapsulated inner frames to a pcap file\n"
 	"      --rotate SIZE|TIME   start a new --write file by size (100M, 1G) or by\n"
 	"                           capture time (60s, 5m, 1h); files are STEM.00000.pcap, ...\n"
+	"      --flow-logs DEST     VPC Flow Logs records: DEST a directory (the S3 key\n"
+	"                           layout: AWSLogs/<account>/vpcflowlogs/...log.gz) or\n"
+	"                           \"-\" (standard output)\n"
+	"\n"
+	"Flow logs (with --flow-logs; account, region, VPC... from the state's host identity):\n"
+	"      --log-format FMT     ${field} list (default: the AWS default format)\n"
+	"      --max-aggregation-interval 60|600  window seconds (default 600)\n"
+	"      --traffic-type T     ALL, ACCEPT or REJECT (default ALL)\n"
+	"      --log-group NAME     write DEST as CloudWatch-style log-group directories\n"
+	"                           (one stream file per interface) instead of S3 keys\n"
+	"      --hive-compatible-partitions, --per-hour-partition   S3 key options\n"
+	"      --flow-log-id ID     fl- ID in the S3 file names (default fl-00000000000000000)\n"
+	"      --interface-id ID    the eni- ID of traffic that is not mirrored (default\n"
+	"                           derived from the first --interface-address)\n"
+	"      --interface-address ADDR  an address of that interface (repeatable; the\n"
+	"                           first IPv4 one is its primary): packets from it are\n"
+	"                           egress, the others ingress\n"
+	"      --local-net CIDR     packets from this network are egress too (repeatable)\n"
+	"      --flow-table-size N  flows tracked per window (default 1000000)\n"
+	"      --state PATH         the state store holding the host identity\n"
+	"    Mirrored traffic gets one interface per outer source and VNI; see\n"
+	"    docs/FLOWLOGS.md.\n"
 	"\n"
 	"Decoding:\n"
 	"      --vxlan-port PORT    UDP destination port decoded as VXLAN; repeatable, up\n"
@@ -151,6 +175,19 @@ enum {
 	OPT_SUMMARY,
 	OPT_HTTP_CONNS,
 	OPT_HEALTH_PORT,
+	OPT_FLOW_LOGS,
+	OPT_LOG_FORMAT,
+	OPT_MAX_AGG,
+	OPT_TRAFFIC_TYPE,
+	OPT_LOG_GROUP,
+	OPT_HIVE,
+	OPT_PER_HOUR,
+	OPT_FLOW_LOG_ID,
+	OPT_INTERFACE_ID,
+	OPT_INTERFACE_ADDRESS,
+	OPT_LOCAL_NET,
+	OPT_FLOW_TABLE,
+	OPT_STATE,
 };
 
 static const struct option analyze_options[] = {
@@ -176,9 +213,205 @@ static const struct option analyze_options[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"summary", required_argument, NULL, OPT_SUMMARY},
 	{"http-connections", required_argument, NULL, OPT_HTTP_CONNS},
+	{"flow-logs", required_argument, NULL, OPT_FLOW_LOGS},
+	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	{"max-aggregation-interval", required_argument, NULL, OPT_MAX_AGG},
+	{"traffic-type", required_argument, NULL, OPT_TRAFFIC_TYPE},
+	{"log-group", required_argument, NULL, OPT_LOG_GROUP},
+	{"hive-compatible-partitions", no_argument, NULL, OPT_HIVE},
+	{"per-hour-partition", no_argument, NULL, OPT_PER_HOUR},
+	{"flow-log-id", required_argument, NULL, OPT_FLOW_LOG_ID},
+	{"interface-id", required_argument, NULL, OPT_INTERFACE_ID},
+	{"interface-address", required_argument, NULL, OPT_INTERFACE_ADDRESS},
+	{"local-net", required_argument, NULL, OPT_LOCAL_NET},
+	{"flow-table-size", required_argument, NULL, OPT_FLOW_TABLE},
+	{"state", required_argument, NULL, OPT_STATE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
+
+/* The flow-log options as given, checked when they are read. */
+struct flowlog_args {
+	bool set; /* any flow-log option */
+	const char *dest, *format, *traffic_type, *log_group, *flow_log_id, *interface_id;
+	const char *state;
+	uint32_t interval_s, max_flows;
+	bool hive, per_hour;
+	struct vx_cidr local[VX_FLOWLOG_STAGE_LOCAL_MAX];
+	int n_local;
+	uint8_t primary[4];
+	bool has_primary;
+	struct vx_host host;
+};
+
+/* "<prefix>" and 8 or 17 lowercase hex digits, as AWS IDs are. */
+static bool is_aws_id(const char *s, const char *prefix)
+{
+	size_t p = strlen(prefix), n = strlen(s);
+	if (strncmp(s, prefix, p) || (n - p != 8 && n - p != 17))
+		return false;
+	for (size_t i = p; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static int flowlog_option(struct flowlog_args *fl, int opt, const char *arg)
+{
+	uint64_t v;
+	int rc;
+	fl->set = true;
+	switch (opt) {
+	case OPT_FLOW_LOGS:
+		fl->dest = arg;
+		return 0;
+	case OPT_LOG_FORMAT: {
+		struct vx_flowlog_format f;
+		char why[256];
+		if (vx_flowlog_format_parse(arg, &f, why, sizeof(why)) < 0) {
+			fprintf(stderr, "vxtap analyze: --log-format: invalid value '%s' (%s)\n", arg,
+				why);
+			return 2;
+		}
+		fl->format = arg;
+		break;
+	}
+	case OPT_MAX_AGG:
+		if (strcmp(arg, "60") && strcmp(arg, "600"))
+			return bad_value("--max-aggregation-interval", arg, "60, 600");
+		fl->interval_s = (uint32_t)atoi(arg);
+		break;
+	case OPT_TRAFFIC_TYPE:
+		if (strcmp(arg, "ALL") && strcmp(arg, "ACCEPT") && strcmp(arg, "REJECT"))
+			return bad_value("--traffic-type", arg, "ALL, ACCEPT, REJECT");
+		fl->traffic_type = arg;
+		break;
+	case OPT_LOG_GROUP:
+		fl->log_group = arg;
+		break;
+	case OPT_HIVE:
+		fl->hive = true;
+		break;
+	case OPT_PER_HOUR:
+		fl->per_hour = true;
+		break;
+	case OPT_FLOW_LOG_ID:
+		if (!is_aws_id(arg, "fl-"))
+			return bad_value("--flow-log-id", arg, "fl- and 8 or 17 lowercase hex digits");
+		fl->flow_log_id = arg;
+		break;
+	case OPT_INTERFACE_ID:
+		if (!is_aws_id(arg, "eni-"))
+			return bad_value("--interface-id", arg,
+					 "eni- and 8 or 17 lowercase hex digits");
+		fl->interface_id = arg;
+		break;
+	case OPT_INTERFACE_ADDRESS:
+	case OPT_LOCAL_NET: {
+		const char *name = opt == OPT_LOCAL_NET ? "--local-net" : "--interface-address";
+		struct vx_cidr c;
+		char why[128];
+		if (fl->n_local == VX_FLOWLOG_STAGE_LOCAL_MAX)
+			return bad_value(name, arg, "at most 32 addresses and networks together");
+		if (opt == OPT_LOCAL_NET) {
+			if (vx_cidr_parse(arg, &c, why, sizeof(why)) < 0)
+				return bad_value(name, arg, "an IPv4 or IPv6 CIDR block");
+		} else {
+			if (vx_addr_parse(arg, &c.family, c.addr) < 0)
+				return bad_value(name, arg, "an IPv4 or IPv6 address");
+			c.prefix = c.family == 4 ? 32 : 128;
+			if (c.family == 4 && !fl->has_primary) {
+				memcpy(fl->primary, c.addr, 4);
+				fl->has_primary = true;
+			}
+		}
+		fl->local[fl->n_local++] = c;
+		break;
+	}
+	case OPT_FLOW_TABLE:
+		if ((rc = parse_num("--flow-table-size", arg, 1, 1u << 28, &v, "1-268435456")))
+			return rc;
+		fl->max_flows = (uint32_t)v;
+		break;
+	case OPT_STATE:
+		fl->state = arg;
+		break;
+	}
+	return 0;
+}
+
+/* Check the flow-log options together and fill the stage's options. */
+static int flowlog_setup(struct flowlog_args *fl, const struct vx_analyze_config *cfg,
+			 const char *output, struct vx_flowlog_stage_options *o)
+{
+	if (!fl->dest) {
+		fputs("vxtap analyze: the flow-log options apply to --flow-logs DEST; add it\n",
+		      stderr);
+		return 2;
+	}
+	bool to_stdout = !strcmp(fl->dest, "-");
+	if (to_stdout && (cfg->dump || cfg->http) && (!output || !strcmp(output, "-"))) {
+		fputs("vxtap analyze: --flow-logs - and the other stages would all write to standard "
+		      "output; give them --output FILE\n",
+		      stderr);
+		return 2;
+	}
+	if (to_stdout && (fl->log_group || fl->hive || fl->per_hour)) {
+		fputs("vxtap analyze: --log-group, --hive-compatible-partitions and "
+		      "--per-hour-partition apply to a directory DEST\n",
+		      stderr);
+		return 2;
+	}
+	if (fl->log_group && (fl->hive || fl->per_hour)) {
+		fputs("vxtap analyze: --hive-compatible-partitions and --per-hour-partition apply "
+		      "to the S3 layout, not to --log-group\n",
+		      stderr);
+		return 2;
+	}
+	struct vx_store *st;
+	int rc = vx_cli_open_store(fl->state, &st);
+	if (rc)
+		return rc;
+	struct vx_err e = {0};
+	rc = vx_store_host(st, &fl->host, &e);
+	vx_store_close(st);
+	if (rc < 0) {
+		fprintf(stderr, "vxtap analyze: the host identity: %s\n", e.message);
+		return 2;
+	}
+	memset(o, 0, sizeof(*o));
+	struct vx_flowlogger_options *lo = &o->logger;
+	lo->log_format = fl->format;
+	lo->interval_s = fl->interval_s;
+	lo->traffic_type = fl->traffic_type;
+	lo->max_flows = fl->max_flows;
+	lo->account_id = fl->host.account_id;
+	lo->region = fl->host.region;
+	lo->vpc_id = fl->host.vpc_id;
+	lo->subnet_id = fl->host.subnet_id;
+	lo->instance_id = fl->host.instance_id;
+	lo->az_id = fl->host.az_id;
+	struct vx_flowlog_sink_options *so = &lo->sink;
+	if (to_stdout) {
+		so->kind = VX_FLOWLOG_SINK_STDOUT;
+		so->out = stdout;
+	} else {
+		so->kind = fl->log_group ? VX_FLOWLOG_SINK_CLOUDWATCH_DIR : VX_FLOWLOG_SINK_S3_DIR;
+		so->directory = fl->dest;
+		so->log_group = fl->log_group;
+		so->hive = fl->hive;
+		so->per_hour = fl->per_hour;
+		so->account_id = fl->host.account_id;
+		so->region = fl->host.region;
+		so->flow_log_id = fl->flow_log_id ? fl->flow_log_id : "fl-00000000000000000";
+	}
+	o->interface_id = fl->interface_id;
+	memcpy(o->local, fl->local, sizeof(o->local));
+	o->n_local = fl->n_local;
+	memcpy(o->primary, fl->primary, 4);
+	o->has_primary = fl->has_primary;
+	return 0;
+}
 
 int vx_cmd_analyze(int argc, char **argv)
 {
@@ -187,6 +420,7 @@ int vx_cmd_analyze(int argc, char **argv)
 	const char *filter = NULL, *output = NULL, *summary = NULL;
 	uint64_t snaplen = 0, rcvbuf = 32u << 20, health_port = 0, v;
 	int user_ports = 0, rc, opt;
+	struct flowlog_args fl = {0};
 
 	vx_analyze_config_default(&cfg);
 	optind = 1;
@@ -286,6 +520,22 @@ int vx_cmd_analyze(int argc, char **argv)
 				return rc;
 			cfg.http_cfg.max_connections = (uint32_t)v;
 			break;
+		case OPT_FLOW_LOGS:
+		case OPT_LOG_FORMAT:
+		case OPT_MAX_AGG:
+		case OPT_TRAFFIC_TYPE:
+		case OPT_LOG_GROUP:
+		case OPT_HIVE:
+		case OPT_PER_HOUR:
+		case OPT_FLOW_LOG_ID:
+		case OPT_INTERFACE_ID:
+		case OPT_INTERFACE_ADDRESS:
+		case OPT_LOCAL_NET:
+		case OPT_FLOW_TABLE:
+		case OPT_STATE:
+			if ((rc = flowlog_option(&fl, opt, optarg)))
+				return rc;
+			break;
 		case 'h':
 			fputs(analyze_usage, stdout);
 			return 0;
@@ -325,6 +575,12 @@ int vx_cmd_analyze(int argc, char **argv)
 	if (health_port && !listen_addr) {
 		fputs("vxtap analyze: --health-port applies to --listen\n", stderr);
 		return 2;
+	}
+	struct vx_flowlog_stage_options flow_opts;
+	if (fl.set) {
+		if ((rc = flowlog_setup(&fl, &cfg, output, &flow_opts)))
+			return rc;
+		cfg.flowlogs = &flow_opts;
 	}
 
 	char err[512] = "";

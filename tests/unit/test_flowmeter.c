@@ -109,6 +109,8 @@ static void test_short_connection_two_records(void **state)
 	assert_int_equal(n_records, 0); /* nothing before the window closes */
 	vx_meter_flush(m);
 	assert_int_equal(n_records, 2);
+	vx_meter_flush(m); /* a second flush adds nothing (no NODATA for an empty window) */
+	assert_int_equal(n_records, 2);
 	const struct vx_flow_record *in = &records[0], *out = &records[1];
 	assert_string_equal(in->interface_id, "eni-1235b8ca123456789");
 	assert_int_equal(in->log_status, VX_FLOW_OK);

@@ -1,0 +1,212 @@
+/* The analyzer's flow-log stage (see vxtap/flowlog_stage.h). */
+#include "vxtap/flowlog_stage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+/* Twice the meter's interfaces: the table is at most half full. */
+#define SOURCE_SLOTS (2 * VX_METER_MAX_INTERFACES)
+
+struct mirrored_source {
+	uint32_t outer; /* IPv4, network order; 0 with iface 0: empty */
+	uint32_t vni;
+	int iface; /* the meter's index, or -1 when the table was full */
+	bool used;
+};
+
+struct vx_flowlog_stage {
+	struct vx_flowlog_stage_options opt;
+	struct vx_flowlogger *logger;
+	int plain_iface; /* -1 until the first plain packet */
+	struct mirrored_source sources[SOURCE_SLOTS];
+	unsigned n_sources;
+	struct mirrored_source full; /* stands for every source past the limit */
+	struct mirrored_source *last; /* the previous packet's source: most runs repeat it */
+	struct vx_flowlog_stage_stats stats;
+};
+
+/* "eni-" and 17 hex digits of a hash of bytes: stable names for interfaces
+ * that have no ID of their own. */
+static void derived_eni(char out[32], const void *bytes, size_t n)
+{
+	XXH128_hash_t h = XXH3_128bits(bytes, n);
+	snprintf(out, 32, "eni-%01x%016llx", (unsigned)(h.high64 & 0xf),
+		 (unsigned long long)h.low64);
+}
+
+struct vx_flowlog_stage *vx_flowlog_stage_new(const struct vx_flowlog_stage_options *o, char *err,
+					      size_t errlen)
+{
+	struct vx_flowlog_stage *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->opt = *o;
+	s->plain_iface = -1;
+	s->logger = vx_flowlogger_new(&o->logger, err, errlen);
+	if (!s->logger) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static bool is_local(const struct vx_flowlog_stage *s, const uint8_t *addr, uint8_t family)
+{
+	for (int i = 0; i < s->opt.n_local; i++)
+		if (s->opt.local[i].family == family && vx_cidr_contains(&s->opt.local[i], addr))
+			return true;
+	return false;
+}
+
+/* The outermost IPv4 source of a decapsulated frame, or false. */
+static bool outer_ipv4_source(const struct vx_packet *p, uint32_t *out)
+{
+	for (unsigned i = 0; i < p->nlayers; i++) {
+		const struct vx_layer *l = &p->layers[i];
+		if (l->inner)
+			break;
+		if (l->kind == VX_LAYER_IPV4) {
+			if ((uint64_t)l->off + 16 > p->caplen)
+				return false;
+			memcpy(out, p->data + l->off + 12, 4);
+			return true;
+		}
+	}
+	return false;
+}
+
+static struct mirrored_source *source_for(struct vx_flowlog_stage *s, uint32_t outer, uint32_t vni)
+{
+	if (s->last && s->last->outer == outer && s->last->vni == vni)
+		return s->last;
+	uint32_t slot = (uint32_t)((outer * 0x9e3779b1u) ^ (vni * 0x85ebca6bu)) & (SOURCE_SLOTS - 1);
+	while (s->sources[slot].used) {
+		struct mirrored_source *m = &s->sources[slot];
+		if (m->outer == outer && m->vni == vni)
+			return s->last = m;
+		slot = (slot + 1) & (SOURCE_SLOTS - 1);
+	}
+	if (s->n_sources == VX_METER_MAX_INTERFACES) {
+		s->full.iface = -1; /* counted per packet by the caller */
+		return &s->full;
+	}
+	s->n_sources++;
+	struct mirrored_source *m = &s->sources[slot];
+	m->used = true;
+	m->outer = outer;
+	m->vni = vni;
+	uint8_t key[8];
+	memcpy(key, &outer, 4);
+	memcpy(key + 4, &vni, 4);
+	char eni[32];
+	derived_eni(eni, key, sizeof(key));
+	m->iface = vx_flowlogger_interface(s->logger, eni, (const uint8_t *)&outer);
+	if (m->iface >= 0)
+		s->stats.interfaces++;
+	return s->last = m;
+}
+
+static int plain_interface(struct vx_flowlog_stage *s)
+{
+	if (s->plain_iface >= 0)
+		return s->plain_iface;
+	char eni[32];
+	if (s->opt.interface_id)
+		snprintf(eni, sizeof(eni), "%s", s->opt.interface_id);
+	else if (s->opt.has_primary)
+		derived_eni(eni, s->opt.primary, 4);
+	else
+		snprintf(eni, sizeof(eni), "eni-00000000000000000");
+	s->plain_iface =
+		vx_flowlogger_interface(s->logger, eni, s->opt.has_primary ? s->opt.primary : NULL);
+	if (s->plain_iface >= 0)
+		s->stats.interfaces++;
+	return s->plain_iface;
+}
+
+void vx_flowlog_stage_packet(struct vx_flowlog_stage *s, const struct vx_packet *p)
+{
+	int iface;
+	bool egress;
+	uint32_t outer;
+	if (p->vni != VX_VNI_NONE && outer_ipv4_source(p, &outer)) {
+		s->stats.mirrored_packets++;
+		struct mirrored_source *m = source_for(s, outer, p->vni);
+		iface = m->iface;
+		egress = (p->key.family == 4 && !memcmp(p->key.src, &outer, 4)) ||
+			 is_local(s, p->key.src, p->key.family);
+	} else {
+		s->stats.plain_packets++;
+		iface = plain_interface(s);
+		egress = is_local(s, p->key.src, p->key.family);
+	}
+	if (iface < 0) {
+		s->stats.interfaces_full++;
+		return;
+	}
+	vx_flowlogger_packet(s->logger, iface, egress ? VX_FLOW_EGRESS : VX_FLOW_INGRESS,
+			     VX_FLOW_ACCEPT, p);
+}
+
+void vx_flowlog_stage_tick(struct vx_flowlog_stage *s, int64_t now_s)
+{
+	vx_flowlogger_tick(s->logger, now_s);
+}
+
+int vx_flowlog_stage_flush(struct vx_flowlog_stage *s)
+{
+	return vx_flowlogger_flush(s->logger);
+}
+
+const char *vx_flowlog_stage_error(const struct vx_flowlog_stage *s)
+{
+	return vx_flowlogger_error(s->logger);
+}
+
+static void line(struct vx_out *o, const char *name, uint64_t v)
+{
+	vx_out_str(o, name);
+	vx_out_char(o, ' ');
+	vx_out_u64(o, v);
+	vx_out_char(o, '\n');
+}
+
+void vx_flowlog_stage_summary(const struct vx_flowlog_stage *s, struct vx_out *o)
+{
+	struct vx_flowlogger_stats ls;
+	struct vx_meter_stats ms;
+	struct vx_flowlog_sink_stats ss;
+	vx_flowlogger_get_stats(s->logger, &ls, &ms, &ss);
+	line(o, "flowlog.packets", ms.packets);
+	line(o, "flowlog.mirrored_packets", s->stats.mirrored_packets);
+	line(o, "flowlog.plain_packets", s->stats.plain_packets);
+	line(o, "flowlog.not_ip", ms.not_ip);
+	line(o, "flowlog.interfaces", s->stats.interfaces);
+	line(o, "flowlog.interfaces_full", s->stats.interfaces_full);
+	line(o, "flowlog.windows", ms.windows);
+	line(o, "flowlog.peak_flows", ms.peak_flows);
+	line(o, "flowlog.records", ms.records);
+	line(o, "flowlog.nodata", ms.nodata);
+	line(o, "flowlog.skipdata", ms.skipdata);
+	line(o, "flowlog.skipped_packets", ms.skipped_packets);
+	line(o, "flowlog.late_packets", ms.late_packets);
+	line(o, "flowlog.empty_windows_not_written", ms.empty_windows_not_written);
+	line(o, "flowlog.records_filtered", ls.records_filtered);
+	line(o, "flowlog.records_too_long", ls.records_too_long);
+	line(o, "flowlog.records_delivered", ls.records_delivered);
+	line(o, "flowlog.records_lost", ss.records_lost);
+	line(o, "flowlog.files_published", ss.files_published);
+	line(o, "flowlog.write_errors", ss.write_errors);
+}
+
+void vx_flowlog_stage_free(struct vx_flowlog_stage *s)
+{
+	if (!s)
+		return;
+	vx_flowlogger_close(s->logger);
+	free(s);
+}
