@@ -11,7 +11,11 @@
  *         over its session's cap, or meeting a full send path, is dropped
  *         and counted. Its packets carry a socket mark that the capture
  *         rings drop in the kernel, so the agent never mirrors itself.
- * Output: mirrored packets, and counters per session and per source. */
+ *         The same workers meter the interfaces' flow logs
+ *         (vxtap/flowlog_live.h); an interface with flow logs and no
+ *         session is captured for them alone.
+ * Output: mirrored packets, flow-log records, and counters per session,
+ *         source and flow log. */
 #ifndef VXTAP_AGENT_H
 #define VXTAP_AGENT_H
 
@@ -30,6 +34,10 @@ struct vx_agent_options {
 	unsigned capture_workers;  /* per source interface, one fanout group; 0: 1 */
 	/* Caps of sessions without vxtap:max-mbps / vxtap:max-pps tags; 0: none. */
 	uint32_t default_max_mbps, default_max_pps;
+	/* Flow logs: where destinations that are not a directory go (see
+	 * vxtap/flowlog_live.h), and each flow log's table per worker. */
+	const char *flow_log_root; /* NULL: no flow logs are written */
+	uint32_t flow_table_size;  /* 0: 1,000,000 */
 };
 
 struct vx_agent;

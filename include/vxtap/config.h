@@ -87,13 +87,28 @@ struct vx_flowlog_cfg {
 	bool hive, per_hour;
 };
 
+#define VX_FLOWLOGS_PER_IFACE 8
+
+/* A host interface and the flow logs that cover it (by its ENI, its subnet
+ * or the host's VPC). */
+struct vx_iface_cfg {
+	char eni[32];
+	char ifname[IF_NAMESIZE];
+	char address[46]; /* primary IPv4 */
+	bool present;
+	uint8_t n_flow_logs;
+	uint16_t flow_logs[VX_FLOWLOGS_PER_IFACE]; /* indexes into vx_config.flow_logs */
+	unsigned flow_logs_over;		   /* covering flow logs beyond the limit */
+};
+
 struct vx_config {
 	int64_t generation;
 	struct vx_host host;
-	size_t n_sources, n_targets, n_flow_logs;
+	size_t n_sources, n_targets, n_flow_logs, n_ifaces;
 	struct vx_source_cfg *sources;
 	struct vx_target_cfg *targets;
 	struct vx_flowlog_cfg *flow_logs;
+	struct vx_iface_cfg *ifaces;
 };
 
 /* Read one consistent snapshot of the store. */

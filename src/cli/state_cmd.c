@@ -211,11 +211,13 @@ int vx_cmd_run(int argc, char **argv)
 	unsigned poll_ms = 100;
 	bool mirror = true;
 	struct vx_agent_options ao = {0};
+	const char *flow_dir = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
 			puts("usage: vxtap run [--state PATH] [--status-socket PATH] [--poll-ms N]\n"
 			     "                 [--no-mirror] [--capture-workers N]\n"
-			     "                 [--session-max-mbps N] [--session-max-pps N]\n\n"
+			     "                 [--session-max-mbps N] [--session-max-pps N]\n"
+			     "                 [--flow-log-dir DIR] [--flow-table-size N]\n\n"
 			     "The agent daemon: loads the state, applies it, and applies every change\n"
 			     "made with the CLI while it runs (checked every --poll-ms,\n"
 			     "default 100 ms; SIGHUP reloads at once). vxtap status shows what it has\n"
@@ -231,7 +233,14 @@ int vx_cmd_run(int argc, char **argv)
 			     "                         a vxtap:max-mbps tag; copies over the cap are\n"
 			     "                         dropped and counted (default: no cap)\n"
 			     "  --session-max-pps N    the same in packets/s (1-100000000;\n"
-			     "                         tag vxtap:max-pps)");
+			     "                         tag vxtap:max-pps)\n\n"
+			     "Flow logs (create-flow-logs) are written by the same capture:\n"
+			     "  --flow-log-dir DIR     where destinations that are not a directory go:\n"
+			     "                         DIR/s3/<bucket>/..., DIR/cloudwatch/<group>/,\n"
+			     "                         DIR/firehose/ (default: flowlogs/ beside the state)\n"
+			     "  --flow-table-size N    flows tracked per flow log, interface and window\n"
+			     "                         (1-268435456, default 1000000); beyond it,\n"
+			     "                         SKIPDATA records and counted losses");
 			return 0;
 		}
 		if (!strcmp(argv[i], "--state") && i + 1 < argc) {
@@ -254,6 +263,17 @@ int vx_cmd_run(int argc, char **argv)
 				return usage_error(
 					"run", "--session-max-mbps '%s' is not valid (allowed: 1-100000)",
 					argv[i]);
+		} else if (!strcmp(argv[i], "--flow-log-dir") && i + 1 < argc) {
+			flow_dir = argv[++i];
+			if (!*flow_dir)
+				return usage_error("run", "--flow-log-dir '%s' is not valid (allowed: a "
+							  "directory)",
+						   flow_dir);
+		} else if (!strcmp(argv[i], "--flow-table-size") && i + 1 < argc) {
+			if (parse_count(argv[++i], 1, 1u << 28, &ao.flow_table_size) < 0)
+				return usage_error(
+					"run", "--flow-table-size '%s' is not valid (allowed: 1-268435456)",
+					argv[i]);
 		} else if (!strcmp(argv[i], "--session-max-pps") && i + 1 < argc) {
 			if (parse_count(argv[++i], 1, 100000000, &ao.default_max_pps) < 0)
 				return usage_error(
@@ -269,6 +289,19 @@ int vx_cmd_run(int argc, char **argv)
 		return 2;
 	struct vx_daemon_options opt = {.state_path = path, .status_socket = sock, .poll_ms = poll_ms};
 	struct vx_agent *agent = NULL;
+	/* Flow-log files live beside the state unless told otherwise. */
+	char flow_root[4200];
+	if (flow_dir) {
+		snprintf(flow_root, sizeof(flow_root), "%s", flow_dir);
+	} else {
+		const char *slash = strrchr(path, '/');
+		if (slash)
+			snprintf(flow_root, sizeof(flow_root), "%.*s/flowlogs", (int)(slash - path),
+				 path);
+		else
+			snprintf(flow_root, sizeof(flow_root), "flowlogs");
+	}
+	ao.flow_log_root = flow_root;
 	if (mirror) {
 		char err[256];
 		agent = vx_agent_new(&ao, err, sizeof(err));

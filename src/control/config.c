@@ -222,6 +222,50 @@ static int load_flow_logs(struct vx_store *st, struct vx_config *cfg)
 	return rc;
 }
 
+/* Host interfaces, each with the flow logs that cover it. */
+static int load_ifaces(struct vx_store *st, struct vx_config *cfg)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(vx_store_db(st),
+			       "SELECT id, ifname, private_ip, present, subnet_id FROM network_interface "
+			       "WHERE kind='host' ORDER BY id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	size_t cap = 0;
+	int rc = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct vx_iface_cfg *i =
+			append_slot(&cfg->ifaces, &cfg->n_ifaces, &cap, sizeof(*cfg->ifaces));
+		if (!i) {
+			rc = -1;
+			break;
+		}
+		copy_text(i->eni, sizeof(i->eni), s, 0);
+		copy_text(i->ifname, sizeof(i->ifname), s, 1);
+		copy_text(i->address, sizeof(i->address), s, 2);
+		i->present = sqlite3_column_int(s, 3);
+		char subnet[32];
+		copy_text(subnet, sizeof(subnet), s, 4);
+		if (!subnet[0])
+			snprintf(subnet, sizeof(subnet), "%s", cfg->host.subnet_id);
+		for (size_t f = 0; f < cfg->n_flow_logs; f++) {
+			const struct vx_flowlog_cfg *fl = &cfg->flow_logs[f];
+			const char *t = fl->resource_type;
+			bool covers = (!strcmp(t, "NetworkInterface") && !strcmp(fl->resource_id, i->eni)) ||
+				      (!strcmp(t, "Subnet") && !strcmp(fl->resource_id, subnet)) ||
+				      (!strcmp(t, "VPC") && !strcmp(fl->resource_id, cfg->host.vpc_id));
+			if (!covers)
+				continue;
+			if (i->n_flow_logs < VX_FLOWLOGS_PER_IFACE)
+				i->flow_logs[i->n_flow_logs++] = (uint16_t)f;
+			else
+				i->flow_logs_over++;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int vx_config_load(struct vx_store *st, struct vx_config **out, struct vx_err *err)
 {
 	*out = NULL;
@@ -235,7 +279,7 @@ int vx_config_load(struct vx_store *st, struct vx_config **out, struct vx_err *e
 	cfg->generation = vx_store_generation(st);
 	int rc = vx_store_host(st, &cfg->host, err);
 	if (rc == 0 && (load_targets(st, cfg) < 0 || load_sources(st, cfg) < 0 ||
-			load_flow_logs(st, cfg) < 0))
+			load_flow_logs(st, cfg) < 0 || load_ifaces(st, cfg) < 0))
 		rc = vx_store_fail(st, err, "load configuration");
 	vx_store_rollback(st); /* a read: nothing to commit */
 	if (rc < 0) {
@@ -255,6 +299,7 @@ void vx_config_free(struct vx_config *cfg)
 	free(cfg->targets);
 	free(cfg->sources);
 	free(cfg->flow_logs);
+	free(cfg->ifaces);
 	free(cfg);
 }
 
@@ -311,12 +356,19 @@ json_t *vx_config_json(const struct vx_config *cfg)
 	json_t *flow_logs = json_array();
 	for (size_t i = 0; i < cfg->n_flow_logs; i++) {
 		const struct vx_flowlog_cfg *f = &cfg->flow_logs[i];
+		json_t *names = json_array(); /* the host interfaces it covers */
+		for (size_t k = 0; k < cfg->n_ifaces; k++)
+			for (unsigned j = 0; j < cfg->ifaces[k].n_flow_logs; j++)
+				if (cfg->ifaces[k].flow_logs[j] == i)
+					json_array_append_new(names,
+							      json_string(cfg->ifaces[k].ifname));
 		json_array_append_new(
 			flow_logs,
-			json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "FlowLogId", f->id, "ResourceId",
-				  f->resource_id, "TrafficType", f->traffic_type, "LogDestinationType",
-				  f->destination_type, "LogFormat", f->format,
-				  "MaxAggregationInterval", f->max_interval_s));
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o}", "FlowLogId", f->id,
+				  "ResourceId", f->resource_id, "TrafficType", f->traffic_type,
+				  "LogDestinationType", f->destination_type, "LogFormat", f->format,
+				  "MaxAggregationInterval", f->max_interval_s, "InterfaceNames",
+				  names));
 	}
 	return json_pack("{s:I, s:{s:s, s:s, s:s, s:s, s:s}, s:o, s:o}", "Generation",
 			 (json_int_t)cfg->generation, "Host", "AccountId", cfg->host.account_id,

@@ -20,6 +20,7 @@
 
 #include <xxhash.h>
 
+#include "vxtap/flowlog_live.h"
 #include "vxtap/mirror_select.h"
 #include "vxtap/rate_gate.h"
 #include "vxtap/ring.h"
@@ -80,15 +81,20 @@ struct plan_session {
 struct plan_source {
 	struct vx_source_cfg cfg; /* a copy: sessions with their filters */
 	uint8_t src_ip[4];
+	bool has_ip;
 	struct plan_session sessions[VX_SESSIONS_PER_SOURCE];
+	unsigned n_flow_logs; /* the flow logs that cover the interface */
+	const struct vx_flowlog_cfg *flow_logs[VX_FLOWLOGS_PER_IFACE];
 };
 
 /* One configuration as the workers read it; immutable once published. */
 struct plan {
 	int64_t generation;
-	size_t n_sources, n_targets;
+	struct vx_host host;
+	size_t n_sources, n_targets, n_flow_logs;
 	struct plan_source *sources;
 	struct plan_target *targets;
+	struct vx_flowlog_cfg *flow_logs; /* a copy */
 	struct plan *next_retired;
 };
 
@@ -98,6 +104,9 @@ struct worker {
 	pthread_t thread;
 	bool running;
 	bool keep; /* set while a new configuration is applied */
+	struct vx_flowlog_live *flowlogs;
+	int64_t flowlog_generation; /* the plan the flow logs were synced to */
+	int64_t last_tick;
 	int64_t gate_generation; /* the plan the gates were set for */
 	struct vx_rate_gate gates[VX_SESSIONS_PER_SOURCE];
 	atomic_bool stop;
@@ -321,6 +330,7 @@ static void plan_free(struct plan *p)
 	}
 	free(p->targets);
 	free(p->sources);
+	free(p->flow_logs);
 	free(p);
 }
 
@@ -348,16 +358,47 @@ static struct vx_rate_caps caps_for(const struct vx_agent *a, const struct vx_se
 				 workers_per_source(a));
 }
 
+/* Each host interface's flow logs go with its source; an interface with
+ * flow logs and no session becomes a source of its own. */
+static void attach_flow_logs(struct plan *p, const struct vx_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_ifaces; i++) {
+		const struct vx_iface_cfg *ic = &cfg->ifaces[i];
+		if (!ic->n_flow_logs || !ic->ifname[0])
+			continue;
+		struct plan_source *ps = NULL;
+		for (size_t k = 0; k < p->n_sources && !ps; k++)
+			if (!strcmp(p->sources[k].cfg.eni, ic->eni))
+				ps = &p->sources[k];
+		if (!ps) {
+			ps = &p->sources[p->n_sources++];
+			snprintf(ps->cfg.eni, sizeof(ps->cfg.eni), "%s", ic->eni);
+			snprintf(ps->cfg.ifname, sizeof(ps->cfg.ifname), "%s", ic->ifname);
+			snprintf(ps->cfg.address, sizeof(ps->cfg.address), "%s", ic->address);
+			ps->cfg.present = ic->present;
+			ps->has_ip = inet_pton(AF_INET, ic->address, ps->src_ip) == 1;
+		}
+		for (unsigned j = 0; j < ic->n_flow_logs; j++)
+			ps->flow_logs[ps->n_flow_logs++] = &p->flow_logs[ic->flow_logs[j]];
+	}
+}
+
 static struct plan *plan_build(struct vx_agent *a, const struct vx_config *cfg)
 {
 	struct plan *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->generation = cfg->generation;
+	p->host = cfg->host;
 	p->targets = calloc(cfg->n_targets ? cfg->n_targets : 1, sizeof(*p->targets));
-	p->sources = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof(*p->sources));
-	if (!p->targets || !p->sources)
+	/* Sources: interfaces with sessions, then those with flow logs only. */
+	p->sources = calloc(cfg->n_sources + cfg->n_ifaces + 1, sizeof(*p->sources));
+	p->flow_logs = calloc(cfg->n_flow_logs + 1, sizeof(*p->flow_logs));
+	if (!p->targets || !p->sources || !p->flow_logs)
 		goto fail;
+	if (cfg->n_flow_logs)
+		memcpy(p->flow_logs, cfg->flow_logs, cfg->n_flow_logs * sizeof(*p->flow_logs));
+	p->n_flow_logs = cfg->n_flow_logs;
 	for (struct member_health *h = a->health; h; h = h->next)
 		h->live = false;
 	for (struct session_counters *c = a->counters; c; c = c->next)
@@ -392,7 +433,7 @@ static struct plan *plan_build(struct vx_agent *a, const struct vx_config *cfg)
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		struct plan_source *ps = &p->sources[p->n_sources++];
 		ps->cfg = cfg->sources[i];
-		inet_pton(AF_INET, ps->cfg.address, ps->src_ip);
+		ps->has_ip = inet_pton(AF_INET, ps->cfg.address, ps->src_ip) == 1;
 		for (unsigned k = 0; k < ps->cfg.n_sessions; k++) {
 			const struct vx_session_cfg *s = &ps->cfg.sessions[k];
 			for (size_t t = 0; t < p->n_targets; t++)
@@ -407,6 +448,7 @@ static struct plan *plan_build(struct vx_agent *a, const struct vx_config *cfg)
 			ps->cfg.sessions[k].target = NULL;
 		}
 	}
+	attach_flow_logs(p, cfg);
 	return p;
 fail:
 	plan_free(p);
@@ -500,6 +542,30 @@ static void flush_tally(struct worker *w, const struct plan_source *src, const s
 	atomic_fetch_add_explicit(&w->mirrored, mirrored, memory_order_relaxed);
 }
 
+/* The flow logs follow the configuration: synced when a new plan arrives. */
+static void flowlog_sync(struct worker *w, const struct plan *p, const struct plan_source *src)
+{
+	w->flowlog_generation = p->generation;
+	if (!w->flowlogs)
+		return;
+	vx_flowlog_live_sync(w->flowlogs, src ? src->flow_logs : NULL, src ? src->n_flow_logs : 0,
+			     &p->host, src ? src->cfg.eni : "",
+			     src && src->has_ip ? src->src_ip : NULL);
+}
+
+/* Flow-log windows close on the wall clock, also when no packet comes. */
+static void flowlog_clock(struct worker *w)
+{
+	if (!w->flowlogs)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec == w->last_tick)
+		return;
+	w->last_tick = ts.tv_sec;
+	vx_flowlog_live_tick(w->flowlogs, ts.tv_sec);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -518,10 +584,20 @@ static void *worker_main(void *arg)
 
 	while (!atomic_load(&w->stop)) {
 		int n = vx_ring_next(w->ring, frames, BATCH, 100);
-		if (n <= 0)
+		flowlog_clock(w);
+		if (n <= 0) {
+			/* Idle: flow logs still follow the configuration. */
+			struct plan *p = hazard_acquire(w);
+			if (p && p->generation != w->flowlog_generation)
+				flowlog_sync(w, p, find_source(p, w->ifname));
+			atomic_store(&w->hazard, NULL);
 			continue;
+		}
 		struct plan *p = hazard_acquire(w);
 		const struct plan_source *src = find_source(p, w->ifname);
+		if (p && p->generation != w->flowlog_generation)
+			flowlog_sync(w, p, src);
+		bool metered = src && src->n_flow_logs && w->flowlogs;
 		struct batch_tally t;
 		memset(&t, 0, sizeof(t));
 		int nmsg = 0;
@@ -544,6 +620,13 @@ static void *worker_main(void *arg)
 			if (vx_decode(&dcfg, VX_LINK_ETHERNET, f->data, f->caplen, f->wirelen, &pkt) ==
 			    VX_STATUS_MALFORMED)
 				t.malformed++;
+			if (metered) {
+				pkt.ts = f->ts;
+				vx_flowlog_live_packet(w->flowlogs,
+						       f->egress ? VX_FLOW_EGRESS : VX_FLOW_INGRESS, &pkt);
+			}
+			if (!src->cfg.n_sessions)
+				continue; /* captured for its flow logs alone */
 			enum vx_exclusion why = VX_EXCL_NONE;
 			int k = vx_mirror_pick_session(&src->cfg, &a->services,
 						       f->egress ? VX_DIR_EGRESS : VX_DIR_INGRESS,
@@ -619,6 +702,13 @@ static struct worker *worker_start(struct vx_agent *a, const char *ifname, int f
 	w->ring = vx_ring_open(&ro, w->error, sizeof(w->error));
 	if (!w->ring)
 		return w;
+	w->flowlog_generation = -1;
+	if (a->opt.flow_log_root) {
+		struct vx_flowlog_live_options lo = {.root = a->opt.flow_log_root,
+						     .max_flows = a->opt.flow_table_size,
+						     .services = &a->services};
+		w->flowlogs = vx_flowlog_live_new(&lo, ifname);
+	}
 	/* A raw socket: the outer IPv4 header is ours (source port per flow). */
 	w->sock = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	int sndbuf = 4 << 20;
@@ -645,6 +735,7 @@ static void worker_stop(struct worker *w)
 		atomic_store(&w->stop, true);
 		pthread_join(w->thread, NULL);
 	}
+	vx_flowlog_live_free(w->flowlogs); /* the open windows' records are written */
 	vx_ring_close(w->ring);
 	if (w->sock >= 0)
 		close(w->sock);
@@ -744,7 +835,7 @@ int vx_agent_apply(struct vx_agent *a, const struct vx_config *cfg)
 	unsigned per_source = workers_per_source(a);
 	for (struct worker *w = a->workers; w; w = w->next) {
 		const struct plan_source *s = find_source(p, w->ifname);
-		w->keep = s && s->cfg.present && s->cfg.n_sessions &&
+		w->keep = s && s->cfg.present && (s->cfg.n_sessions || s->n_flow_logs) &&
 			  running_workers(a, w->ifname) == per_source;
 	}
 	struct worker **wp = &a->workers;
@@ -759,7 +850,8 @@ int vx_agent_apply(struct vx_agent *a, const struct vx_config *cfg)
 	}
 	for (size_t i = 0; i < p->n_sources; i++) {
 		const struct plan_source *s = &p->sources[i];
-		if (s->cfg.present && s->cfg.n_sessions && !running_workers(a, s->cfg.ifname))
+		if (s->cfg.present && (s->cfg.n_sessions || s->n_flow_logs) &&
+		    !running_workers(a, s->cfg.ifname))
 			start_source(a, s->cfg.ifname, per_source);
 	}
 	reclaim(a);
@@ -845,6 +937,10 @@ json_t *vx_agent_stats_json(struct vx_agent *a)
 		if (o)
 			json_array_append_new(sources, o);
 	}
+	json_t *flow_logs = json_array();
+	for (struct worker *w = a->workers; w; w = w->next)
+		if (w->flowlogs)
+			vx_flowlog_live_stats_json(w->flowlogs, flow_logs);
 	json_t *members = json_array();
 	for (struct member_health *h = a->health; h; h = h->next)
 		if (h->live)
@@ -855,8 +951,8 @@ json_t *vx_agent_stats_json(struct vx_agent *a)
 						   "ChecksOk", (json_int_t)h->checks_ok, "ChecksFailed",
 						   (json_int_t)h->checks_failed));
 	pthread_mutex_unlock(&a->lock);
-	return json_pack("{s:o, s:o, s:o}", "Sources", sources, "Sessions", sessions,
-			 "TargetMembers", members);
+	return json_pack("{s:o, s:o, s:o, s:o}", "Sources", sources, "Sessions", sessions,
+			 "TargetMembers", members, "FlowLogs", flow_logs);
 }
 
 void vx_agent_free(struct vx_agent *a)

@@ -1,0 +1,257 @@
+/* The flow logs of one captured interface (see vxtap/flowlog_live.h). */
+#include "vxtap/flowlog_live.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "vxtap/flowlogger.h"
+
+struct running_log {
+	char id[32];
+	char status[300]; /* "" while it runs, else why it does not */
+	struct vx_flowlogger *logger;
+	int iface;
+	FILE *lines; /* firehose: the stream's file */
+	/* The counters as of the last tick, read by other threads. */
+	struct vx_flowlogger_stats own;
+	struct vx_meter_stats meter;
+	struct vx_flowlog_sink_stats sink;
+};
+
+struct vx_flowlog_live {
+	struct vx_flowlog_live_options opt;
+	char root[4096];
+	char ifname[IF_NAMESIZE];
+	struct vx_host_services services;
+	bool has_services;
+	struct running_log logs[VX_FLOWLOGS_PER_IFACE];
+	unsigned n;
+	uint64_t never_logged; /* SPEC.md §2.9 */
+	pthread_mutex_t lock;  /* the snapshot fields, and n and logs for readers */
+	uint64_t never_logged_snapshot;
+};
+
+struct vx_flowlog_live *vx_flowlog_live_new(const struct vx_flowlog_live_options *o,
+					    const char *ifname)
+{
+	struct vx_flowlog_live *l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->opt = *o;
+	snprintf(l->root, sizeof(l->root), "%s", o->root ? o->root : ".");
+	l->opt.root = l->root;
+	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
+	if (o->services) {
+		l->services = *o->services;
+		l->has_services = true;
+	}
+	pthread_mutex_init(&l->lock, NULL);
+	return l;
+}
+
+static int mkdir_p(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		int rc = mkdir(path, 0755);
+		*p = '/';
+		if (rc < 0 && errno != EEXIST)
+			return -1;
+	}
+	return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Where a flow log's records go (see the header). 0, or -1 with why. */
+static int destination(struct vx_flowlog_live *l, const struct vx_flowlog_cfg *f,
+		       struct vx_flowlog_sink_options *so, char *dir, size_t dirlen, FILE **lines,
+		       char *why, size_t whylen)
+{
+	static const char s3_arn[] = "arn:aws:s3:::";
+	if (!strcmp(f->destination_type, "s3")) {
+		so->kind = VX_FLOWLOG_SINK_S3_DIR;
+		if (f->destination[0] == '/')
+			snprintf(dir, dirlen, "%s", f->destination);
+		else if (!strncmp(f->destination, s3_arn, sizeof(s3_arn) - 1))
+			snprintf(dir, dirlen, "%s/s3/%s", l->root,
+				 f->destination + sizeof(s3_arn) - 1);
+		else {
+			snprintf(why, whylen, "destination %s is not an S3 ARN or a directory",
+				 f->destination);
+			return -1;
+		}
+		size_t n = strlen(dir);
+		while (n > 1 && dir[n - 1] == '/')
+			dir[--n] = '\0';
+		so->directory = dir;
+		so->hive = f->hive;
+		so->per_hour = f->per_hour;
+		return 0;
+	}
+	if (!strcmp(f->destination_type, "cloud-watch-logs")) {
+		so->kind = VX_FLOWLOG_SINK_CLOUDWATCH_DIR;
+		snprintf(dir, dirlen, "%s/cloudwatch", l->root);
+		so->directory = dir;
+		so->log_group = f->log_group;
+		return 0;
+	}
+	if (!strcmp(f->destination_type, "kinesis-data-firehose")) {
+		const char *name = strrchr(f->destination, '/');
+		name = name ? name + 1 : f->destination;
+		snprintf(dir, dirlen, "%s/firehose", l->root);
+		char path[4400];
+		snprintf(path, sizeof(path), "%s/%s.log", dir, name);
+		if (mkdir_p(dir) < 0 || !(*lines = fopen(path, "ae"))) {
+			snprintf(why, whylen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		so->kind = VX_FLOWLOG_SINK_STDOUT;
+		so->out = *lines;
+		return 0;
+	}
+	snprintf(why, whylen, "destination type %s is not supported", f->destination_type);
+	return -1;
+}
+
+static void start_log(struct vx_flowlog_live *l, struct running_log *r,
+		      const struct vx_flowlog_cfg *f, const struct vx_host *host, const char *eni,
+		      const uint8_t *primary)
+{
+	char dir[4200];
+	struct vx_flowlogger_options o = {
+		.log_format = f->format[0] ? f->format : NULL,
+		.interval_s = f->max_interval_s,
+		.traffic_type = f->traffic_type,
+		.max_flows = l->opt.max_flows,
+		.account_id = host->account_id,
+		.region = host->region,
+		.vpc_id = host->vpc_id,
+		.subnet_id = host->subnet_id,
+		.instance_id = host->instance_id,
+		.az_id = host->az_id,
+	};
+	o.sink.account_id = host->account_id;
+	o.sink.region = host->region;
+	o.sink.flow_log_id = f->id;
+	r->status[0] = '\0';
+	if (destination(l, f, &o.sink, dir, sizeof(dir), &r->lines, r->status,
+			sizeof(r->status)) == 0)
+		r->logger = vx_flowlogger_new(&o, r->status, sizeof(r->status));
+	if (r->logger)
+		r->iface = vx_flowlogger_interface(r->logger, eni, primary);
+	else if (r->lines) {
+		fclose(r->lines);
+		r->lines = NULL;
+	}
+}
+
+static void stop_log(struct running_log *r)
+{
+	if (r->logger && vx_flowlogger_close(r->logger) < 0)
+		fprintf(stderr, "vxtap run: flow log %s: records lost\n", r->id);
+	if (r->lines)
+		fclose(r->lines);
+	r->logger = NULL;
+	r->lines = NULL;
+}
+
+void vx_flowlog_live_sync(struct vx_flowlog_live *l, const struct vx_flowlog_cfg *const *logs,
+			  unsigned n, const struct vx_host *host, const char *eni,
+			  const uint8_t *primary_ipv4)
+{
+	struct running_log next[VX_FLOWLOGS_PER_IFACE];
+	memset(next, 0, sizeof(next));
+	if (n > VX_FLOWLOGS_PER_IFACE)
+		n = VX_FLOWLOGS_PER_IFACE;
+	bool kept[VX_FLOWLOGS_PER_IFACE] = {false};
+	for (unsigned i = 0; i < n; i++) {
+		const struct vx_flowlog_cfg *f = logs[i];
+		unsigned k = 0;
+		while (k < l->n && (kept[k] || strcmp(l->logs[k].id, f->id)))
+			k++;
+		if (k < l->n && l->logs[k].logger) { /* immutable: the same ID runs on */
+			next[i] = l->logs[k];
+			kept[k] = true;
+			continue;
+		}
+		snprintf(next[i].id, sizeof(next[i].id), "%s", f->id);
+		start_log(l, &next[i], f, host, eni, primary_ipv4);
+	}
+	for (unsigned k = 0; k < l->n; k++)
+		if (!kept[k])
+			stop_log(&l->logs[k]);
+	pthread_mutex_lock(&l->lock);
+	memcpy(l->logs, next, sizeof(next));
+	l->n = n;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void vx_flowlog_live_packet(struct vx_flowlog_live *l, enum vx_flow_direction dir,
+			    const struct vx_packet *p)
+{
+	if (!l->n)
+		return;
+	if (l->has_services && vx_mirror_exclusion(&l->services, &p->key) != VX_EXCL_NONE) {
+		l->never_logged++;
+		return;
+	}
+	for (unsigned i = 0; i < l->n; i++)
+		if (l->logs[i].logger)
+			vx_flowlogger_packet(l->logs[i].logger, l->logs[i].iface, dir,
+					     VX_FLOW_ACCEPT, p);
+}
+
+void vx_flowlog_live_tick(struct vx_flowlog_live *l, int64_t now_s)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (l->logs[i].logger)
+			vx_flowlogger_tick(l->logs[i].logger, now_s);
+	pthread_mutex_lock(&l->lock);
+	for (unsigned i = 0; i < l->n; i++) {
+		struct running_log *r = &l->logs[i];
+		if (r->logger)
+			vx_flowlogger_get_stats(r->logger, &r->own, &r->meter, &r->sink);
+	}
+	l->never_logged_snapshot = l->never_logged;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void vx_flowlog_live_stats_json(struct vx_flowlog_live *l, json_t *array)
+{
+	pthread_mutex_lock(&l->lock);
+	for (unsigned i = 0; i < l->n; i++) {
+		const struct running_log *r = &l->logs[i];
+		json_t *o = json_pack(
+			"{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"FlowLogId", r->id, "InterfaceName", l->ifname, "Running", r->logger != NULL,
+			"Packets", (json_int_t)r->meter.packets, "Records",
+			(json_int_t)r->own.records_delivered, "NoData", (json_int_t)r->meter.nodata,
+			"SkipData", (json_int_t)r->meter.skipdata, "SkippedPackets",
+			(json_int_t)r->meter.skipped_packets, "PeakFlows",
+			(json_int_t)r->meter.peak_flows, "FilesPublished",
+			(json_int_t)r->sink.files_published, "RecordsLost",
+			(json_int_t)r->sink.records_lost, "WriteErrors",
+			(json_int_t)r->sink.write_errors, "NeverLogged", (json_int_t)l->never_logged_snapshot);
+		if (o && r->status[0])
+			json_object_set_new(o, "Error", json_string(r->status));
+		if (o)
+			json_array_append_new(array, o);
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+void vx_flowlog_live_free(struct vx_flowlog_live *l)
+{
+	if (!l)
+		return;
+	for (unsigned i = 0; i < l->n; i++)
+		stop_log(&l->logs[i]);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
