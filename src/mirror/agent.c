@@ -3,6 +3,8 @@
 #include "vxtap/agent.h"
 
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -22,11 +24,13 @@
 
 #include "vxtap/flowlog_live.h"
 #include "vxtap/mirror_select.h"
+#include "vxtap/nexthop.h"
 #include "vxtap/rate_gate.h"
 #include "vxtap/ring.h"
 #include "vxtap/vxlan_encap.h"
 
 #define BATCH		 64
+#define ETH_HEADER	 14
 #define DEFAULT_PATH_MTU 1500
 
 /* Counters of one session; they outlive configurations (keyed by ID). */
@@ -53,11 +57,27 @@ struct member_health {
 	struct member_health *next;
 };
 
+/* The way to one target address at the link layer (vxtap/nexthop.h),
+ * refreshed by the health thread; it outlives configurations. Workers read
+ * it per packet under a sequence lock: w0 = destination MAC and the first
+ * two bytes of the source MAC, w1 = the rest of the source MAC and the
+ * interface index (0: not resolved, send on the IP path). */
+struct member_link {
+	struct in_addr addr;
+	_Atomic uint32_t seq;
+	_Atomic uint64_t w0, w1;
+	bool live;
+	int64_t next_refresh_ms;
+	char why[160]; /* why it is not resolved */
+	struct member_link *next;
+};
+
 struct plan_member {
 	struct sockaddr_in dst; /* address and data port */
 	uint64_t id;
 	uint32_t max_inner; /* the path MTU less the outer headers */
 	struct member_health *health; /* NULL for a single-address target */
+	struct member_link *link;
 };
 
 struct plan_target {
@@ -112,9 +132,10 @@ struct worker {
 	atomic_bool stop;
 	_Atomic(struct plan *) hazard; /* the plan this worker is reading */
 	struct vx_ring *ring;
-	int sock;
+	int sock;    /* raw IP: members without a resolved next hop */
+	int l2_sock; /* AF_PACKET: frames with their Ethernet header */
 	char error[300];
-	_Atomic uint64_t frames, mirrored, not_selected, malformed, send_errors;
+	_Atomic uint64_t frames, mirrored, not_selected, malformed, send_errors, link_layer;
 	_Atomic uint64_t excluded[VX_EXCL_COUNT];
 	struct worker *next;
 };
@@ -129,6 +150,7 @@ struct vx_agent {
 	struct worker *workers;
 	struct session_counters *counters;
 	struct member_health *health;
+	struct member_link *links;
 	pthread_t health_thread;
 	atomic_bool stop_health;
 	char last_error[300];
@@ -144,6 +166,85 @@ static int64_t now_ns(void)
 static int64_t now_ms(void)
 {
 	return now_ns() / 1000000;
+}
+
+/* ---- link-layer next hops ---- */
+
+#define LINK_REFRESH_MS 2000
+
+static void link_store(struct member_link *l, const struct vx_nexthop *nh)
+{
+	uint64_t w0 = 0, w1 = 0;
+	if (nh) {
+		for (int i = 0; i < 6; i++)
+			w0 |= (uint64_t)nh->dst_mac[i] << (8 * i);
+		w0 |= (uint64_t)nh->src_mac[0] << 48 | (uint64_t)nh->src_mac[1] << 56;
+		for (int i = 2; i < 6; i++)
+			w1 |= (uint64_t)nh->src_mac[i] << (8 * (i - 2));
+		w1 |= (uint64_t)(uint32_t)nh->ifindex << 32;
+	}
+	atomic_fetch_add_explicit(&l->seq, 1, memory_order_acq_rel); /* odd: writing */
+	atomic_store_explicit(&l->w0, w0, memory_order_relaxed);
+	atomic_store_explicit(&l->w1, w1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&l->seq, 1, memory_order_release);
+}
+
+/* The Ethernet header toward the member, or false: use the IP path. */
+static bool link_header(struct member_link *l, uint8_t eth[14], int *ifindex)
+{
+	if (!l)
+		return false;
+	uint32_t s1, s2;
+	uint64_t w0, w1;
+	do {
+		s1 = atomic_load_explicit(&l->seq, memory_order_acquire);
+		w0 = atomic_load_explicit(&l->w0, memory_order_relaxed);
+		w1 = atomic_load_explicit(&l->w1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&l->seq, memory_order_relaxed);
+	} while (s1 != s2 || (s1 & 1));
+	*ifindex = (int)(w1 >> 32);
+	if (!*ifindex)
+		return false;
+	for (int i = 0; i < 6; i++)
+		eth[i] = (uint8_t)(w0 >> (8 * i));
+	eth[6] = (uint8_t)(w0 >> 48);
+	eth[7] = (uint8_t)(w0 >> 56);
+	for (int i = 0; i < 4; i++)
+		eth[8 + i] = (uint8_t)(w1 >> (8 * i));
+	eth[12] = 0x08; /* IPv4 */
+	eth[13] = 0x00;
+	return true;
+}
+
+static void link_resolve(struct member_link *l)
+{
+	struct vx_nexthop nh;
+	if (vx_nexthop_resolve((const uint8_t *)&l->addr, &nh, l->why, sizeof(l->why)) == 0) {
+		l->why[0] = '\0';
+		link_store(l, &nh);
+	} else {
+		link_store(l, NULL);
+	}
+	l->next_refresh_ms = now_ms() + LINK_REFRESH_MS;
+}
+
+static struct member_link *link_for(struct vx_agent *a, struct in_addr addr)
+{
+	struct member_link *l = a->links;
+	while (l && l->addr.s_addr != addr.s_addr)
+		l = l->next;
+	if (!l) {
+		l = calloc(1, sizeof(*l));
+		if (!l)
+			return NULL;
+		l->addr = addr;
+		link_resolve(l);
+		l->next = a->links;
+		a->links = l;
+	}
+	l->live = true;
+	return l;
 }
 
 /* ---- health checks ---- */
@@ -257,6 +358,14 @@ static void *health_main(void *arg)
 				close(probes[i].fd);
 			health_record(probes[i].h, probes[i].ok);
 		}
+		pthread_mutex_unlock(&a->lock);
+		/* Next hops change (a neighbour's MAC, a route): look again now
+		 * and then; a failed lookup leaves the member on the IP path. */
+		pthread_mutex_lock(&a->lock);
+		int64_t t = now_ms();
+		for (struct member_link *l = a->links; l; l = l->next)
+			if (l->live && l->next_refresh_ms <= t)
+				link_resolve(l);
 		pthread_mutex_unlock(&a->lock);
 		struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
 		nanosleep(&ts, NULL);
@@ -401,6 +510,8 @@ static struct plan *plan_build(struct vx_agent *a, const struct vx_config *cfg)
 	p->n_flow_logs = cfg->n_flow_logs;
 	for (struct member_health *h = a->health; h; h = h->next)
 		h->live = false;
+	for (struct member_link *l = a->links; l; l = l->next)
+		l->live = false;
 	for (struct session_counters *c = a->counters; c; c = c->next)
 		c->live = false;
 	for (size_t i = 0; i < cfg->n_targets; i++) {
@@ -421,6 +532,7 @@ static struct plan *plan_build(struct vx_agent *a, const struct vx_config *cfg)
 				continue; /* IPv6 analyzers: not carried yet (IPv4 outer only) */
 			pm->id = member_id(&t->members[m]);
 			pm->max_inner = max_inner_toward(&pm->dst);
+			pm->link = link_for(a, pm->dst.sin_addr);
 			if (t->group) {
 				pm->health = health_for(a, &t->members[m], t);
 				if (!pm->health)
@@ -483,35 +595,38 @@ struct batch_tally {
 	uint64_t dropped_rate[VX_SESSIONS_PER_SOURCE];
 	uint64_t excluded[VX_EXCL_COUNT];
 	uint64_t not_selected, malformed, send_errors;
+	uint64_t link_layer; /* sent with their Ethernet header (the rest: IP path) */
 };
 
 /* Send the batch; what went out counts as mirrored, what the kernel would
  * not take counts as dropped. */
-static void send_batch(struct worker *w, struct mmsghdr *msgs, const uint8_t *session_of, int n,
-		       struct batch_tally *t)
+static int send_batch(int sock, struct mmsghdr *msgs, const uint8_t *session_of, int n,
+		      struct batch_tally *t)
 {
-	int done = 0;
+	int done = 0, sent = 0;
 	while (done < n) {
-		int r = sendmmsg(w->sock, msgs + done, (unsigned)(n - done), MSG_DONTWAIT);
+		int r = sendmmsg(sock, msgs + done, (unsigned)(n - done), MSG_DONTWAIT);
 		if (r > 0) {
 			for (int i = done; i < done + r; i++) {
 				t->packets[session_of[i]]++;
 				t->bytes[session_of[i]] += msgs[i].msg_hdr.msg_iov[1].iov_len;
 			}
 			done += r;
+			sent += r;
 			continue;
 		}
 		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
 			/* The send path is full: production traffic comes first. */
 			for (int i = done; i < n; i++)
 				t->dropped_send[session_of[i]]++;
-			return;
+			return sent;
 		}
 		/* Any other error belongs to one message: count it, skip it. */
 		t->send_errors++;
 		t->dropped_send[session_of[done]]++;
 		done++;
 	}
+	return sent;
 }
 
 static void flush_tally(struct worker *w, const struct plan_source *src, const struct batch_tally *t,
@@ -521,6 +636,7 @@ static void flush_tally(struct worker *w, const struct plan_source *src, const s
 	atomic_fetch_add_explicit(&w->not_selected, t->not_selected, memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->malformed, t->malformed, memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->send_errors, t->send_errors, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->link_layer, t->link_layer, memory_order_relaxed);
 	for (int e = 0; e < VX_EXCL_COUNT; e++)
 		if (t->excluded[e])
 			atomic_fetch_add_explicit(&w->excluded[e], t->excluded[e],
@@ -576,10 +692,13 @@ static void *worker_main(void *arg)
 	dcfg.geneve_port = 0;
 	static __thread struct vx_ring_frame frames[BATCH];
 	static __thread struct vx_packet pkt;
-	static __thread uint8_t headers[BATCH][VX_ENCAP_HEADROOM];
+	/* Per batch, two lists of messages: frames with their Ethernet header
+	 * for the AF_PACKET socket, packets for the raw IP socket. */
+	static __thread uint8_t headers[BATCH][ETH_HEADER + VX_ENCAP_HEADROOM];
 	static __thread struct iovec iov[BATCH][2];
-	static __thread struct mmsghdr msgs[BATCH];
-	static __thread uint8_t session_of[BATCH];
+	static __thread struct mmsghdr msgs[BATCH], l2_msgs[BATCH];
+	static __thread struct sockaddr_ll l2_to[BATCH];
+	static __thread uint8_t session_of[BATCH], l2_session_of[BATCH];
 	static __thread uint8_t up[VX_SESSIONS_PER_SOURCE][1024];
 
 	while (!atomic_load(&w->stop)) {
@@ -600,7 +719,7 @@ static void *worker_main(void *arg)
 		bool metered = src && src->n_flow_logs && w->flowlogs;
 		struct batch_tally t;
 		memset(&t, 0, sizeof(t));
-		int nmsg = 0;
+		int nmsg = 0, nl2 = 0, nbuf = 0;
 		double now = (double)now_ns();
 		if (p && p->generation != w->gate_generation) {
 			memset(w->gates, 0, sizeof(w->gates)); /* session slots may have moved */
@@ -664,22 +783,41 @@ static void *worker_main(void *arg)
 			}
 			if (inner < f->wirelen)
 				t.truncated[k]++;
-			vx_encap_headers(headers[nmsg], src->src_ip,
+			uint8_t *hdr = headers[nbuf];
+			struct iovec *v = iov[nbuf++];
+			vx_encap_headers(hdr + ETH_HEADER, src->src_ip,
 					 (const uint8_t *)&pm->dst.sin_addr.s_addr,
 					 vx_encap_source_port(hash), ntohs(pm->dst.sin_port), s->vni,
 					 inner);
-			iov[nmsg][0] = (struct iovec){headers[nmsg], VX_ENCAP_HEADROOM};
-			iov[nmsg][1] = (struct iovec){(void *)f->data, inner};
+			v[1] = (struct iovec){(void *)f->data, inner};
+			int ifindex;
+			if (w->l2_sock >= 0 && link_header(pm->link, hdr, &ifindex)) {
+				v[0] = (struct iovec){hdr, ETH_HEADER + VX_ENCAP_HEADROOM};
+				l2_to[nl2] = (struct sockaddr_ll){.sll_family = AF_PACKET,
+								  .sll_ifindex = ifindex,
+								  .sll_protocol = htons(ETH_P_IP)};
+				l2_msgs[nl2].msg_hdr = (struct msghdr){
+					.msg_name = &l2_to[nl2],
+					.msg_namelen = sizeof(l2_to[nl2]),
+					.msg_iov = v,
+					.msg_iovlen = 2,
+				};
+				l2_session_of[nl2++] = (uint8_t)k;
+				continue;
+			}
+			v[0] = (struct iovec){hdr + ETH_HEADER, VX_ENCAP_HEADROOM};
 			msgs[nmsg].msg_hdr = (struct msghdr){
 				.msg_name = (void *)&pm->dst,
 				.msg_namelen = sizeof(pm->dst),
-				.msg_iov = iov[nmsg],
+				.msg_iov = v,
 				.msg_iovlen = 2,
 			};
 			session_of[nmsg++] = (uint8_t)k;
 		}
+		if (nl2)
+			t.link_layer = (uint64_t)send_batch(w->l2_sock, l2_msgs, l2_session_of, nl2, &t);
 		if (nmsg)
-			send_batch(w, msgs, session_of, nmsg, &t);
+			send_batch(w->sock, msgs, session_of, nmsg, &t);
 		flush_tally(w, src, &t, n);
 		atomic_store(&w->hazard, NULL);
 	}
@@ -694,6 +832,7 @@ static struct worker *worker_start(struct vx_agent *a, const char *ifname, int f
 		return NULL;
 	w->agent = a;
 	w->sock = -1;
+	w->l2_sock = -1;
 	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
 	struct vx_ring_options ro = {.ifname = ifname,
 				     .block_count = a->opt.ring_block_count,
@@ -721,6 +860,16 @@ static struct worker *worker_start(struct vx_agent *a, const char *ifname, int f
 		return w;
 	}
 	setsockopt(w->sock, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	/* Protocol 0: this socket only sends. Without it, every copy takes the
+	 * IP path. */
+	w->l2_sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (w->l2_sock >= 0 &&
+	    setsockopt(w->l2_sock, SOL_SOCKET, SO_MARK, &a->opt.mark, sizeof(a->opt.mark)) < 0) {
+		close(w->l2_sock);
+		w->l2_sock = -1;
+	}
+	if (w->l2_sock >= 0)
+		setsockopt(w->l2_sock, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		snprintf(w->error, sizeof(w->error), "%s: cannot start a thread", ifname);
 		return w;
@@ -739,6 +888,8 @@ static void worker_stop(struct worker *w)
 	vx_ring_close(w->ring);
 	if (w->sock >= 0)
 		close(w->sock);
+	if (w->l2_sock >= 0)
+		close(w->l2_sock);
 	free(w);
 }
 
@@ -870,7 +1021,7 @@ void vx_agent_maintain(struct vx_agent *a)
 static json_t *source_stats_json(const struct vx_agent *a, const char *ifname)
 {
 	uint64_t frames = 0, drops = 0, mirrored = 0, not_selected = 0, malformed = 0;
-	uint64_t send_errors = 0, excluded[VX_EXCL_COUNT] = {0};
+	uint64_t send_errors = 0, link_layer = 0, excluded[VX_EXCL_COUNT] = {0};
 	unsigned workers = 0, running = 0;
 	const char *error = NULL;
 	for (struct worker *w = a->workers; w; w = w->next) {
@@ -887,6 +1038,7 @@ static json_t *source_stats_json(const struct vx_agent *a, const char *ifname)
 		not_selected += atomic_load(&w->not_selected);
 		malformed += atomic_load(&w->malformed);
 		send_errors += atomic_load(&w->send_errors);
+		link_layer += atomic_load(&w->link_layer);
 		for (int e = 1; e < VX_EXCL_COUNT; e++)
 			excluded[e] += atomic_load(&w->excluded[e]);
 		if (w->error[0])
@@ -902,6 +1054,8 @@ static json_t *source_stats_json(const struct vx_agent *a, const char *ifname)
 			      (json_int_t)drops, "Mirrored", (json_int_t)mirrored, "NotSelected",
 			      (json_int_t)not_selected, "Malformed", (json_int_t)malformed,
 			      "SendErrors", (json_int_t)send_errors, "NeverMirrored", never);
+	if (o)
+		json_object_set_new(o, "MirroredLinkLayer", json_integer((json_int_t)link_layer));
 	if (o && error)
 		json_object_set_new(o, "Error", json_string(error));
 	return o;
@@ -937,6 +1091,21 @@ json_t *vx_agent_stats_json(struct vx_agent *a)
 		if (o)
 			json_array_append_new(sources, o);
 	}
+	json_t *next_hops = json_array();
+	for (struct member_link *l = a->links; l; l = l->next) {
+		if (!l->live)
+			continue;
+		char addr[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &l->addr, addr, sizeof(addr));
+		int ifindex;
+		uint8_t eth[ETH_HEADER];
+		bool ok = link_header(l, eth, &ifindex);
+		json_t *o = json_pack("{s:s, s:b}", "Address", addr, "LinkLayer", ok);
+		if (o && !ok && l->why[0])
+			json_object_set_new(o, "Why", json_string(l->why));
+		if (o)
+			json_array_append_new(next_hops, o);
+	}
 	json_t *flow_logs = json_array();
 	for (struct worker *w = a->workers; w; w = w->next)
 		if (w->flowlogs)
@@ -951,8 +1120,8 @@ json_t *vx_agent_stats_json(struct vx_agent *a)
 						   "ChecksOk", (json_int_t)h->checks_ok, "ChecksFailed",
 						   (json_int_t)h->checks_failed));
 	pthread_mutex_unlock(&a->lock);
-	return json_pack("{s:o, s:o, s:o, s:o}", "Sources", sources, "Sessions", sessions,
-			 "TargetMembers", members, "FlowLogs", flow_logs);
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "Sources", sources, "Sessions", sessions,
+			 "TargetMembers", members, "NextHops", next_hops, "FlowLogs", flow_logs);
 }
 
 void vx_agent_free(struct vx_agent *a)
@@ -981,6 +1150,11 @@ void vx_agent_free(struct vx_agent *a)
 		struct member_health *h = a->health;
 		a->health = h->next;
 		free(h);
+	}
+	while (a->links) {
+		struct member_link *l = a->links;
+		a->links = l->next;
+		free(l);
 	}
 	pthread_mutex_destroy(&a->lock);
 	free(a);

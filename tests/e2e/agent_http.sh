@@ -90,5 +90,10 @@ mirrored=$(e2e_json_field Sessions.0.MirroredPackets <<<"$stats")
 [[ $(e2e_json_field Sessions.0.TrafficMirrorSessionId <<<"$stats") == "$session" ]] ||
     e2e_fail "stats name another session: $stats"
 ((mirrored >= 6)) || e2e_fail "the session counted $mirrored mirrored packets (a TCP exchange has at least 6): $stats"
+# The target's neighbour entry is known: every copy left with its Ethernet
+# header on the AF_PACKET socket, none through the IP path.
+link_layer=$(e2e_json_field Sources.0.MirroredLinkLayer <<<"$stats")
+((link_layer == mirrored)) ||
+    e2e_fail "$link_layer of $mirrored copies were sent at the link layer: $stats"
 e2e_stop "$agent_pid" 15 || e2e_fail "vxtap run did not stop cleanly on SIGTERM"
 echo "PASS: vxtap run mirrored the HTTP exchange to the analyzer ($mirrored packets, VNI $vni)"
