@@ -52,7 +52,7 @@ struct vx_meter_options {
 struct vx_meter_stats {
 	uint64_t packets;	  /* packets metered */
 	uint64_t skipped_packets; /* packets of flows the full table could not take */
-	uint64_t late_packets;	  /* packets older than the open window (counted, not metered) */
+	uint64_t late_packets;	  /* packets older than the open window (metered in it) */
 	uint64_t not_ip;	  /* frames without an IP layer (ARP...): never logged */
 	uint64_t windows;	  /* windows closed */
 	uint64_t records;	  /* OK records emitted */

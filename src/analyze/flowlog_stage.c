@@ -62,17 +62,28 @@ static bool is_local(const struct vx_flowlog_stage *s, const uint8_t *addr, uint
 	return false;
 }
 
-/* The outermost IPv4 source of a decapsulated frame, or false. */
-static bool outer_ipv4_source(const struct vx_packet *p, uint32_t *out)
+/* The mirror session of a decapsulated frame: its VXLAN header is the
+ * outermost one (a Gateway Load Balancer wraps it in Geneve, and mirrored
+ * traffic may carry VXLAN of its own), its VNI the session's, and the IPv4
+ * header that carries it has the mirrored interface's primary address as
+ * source (SPEC.md §1.6). False when no IPv4 header carries that VXLAN. */
+static bool mirror_source(const struct vx_packet *p, uint32_t *outer, uint32_t *vni)
 {
-	for (unsigned i = 0; i < p->nlayers; i++) {
+	unsigned i = 0;
+	while (i < p->nlayers && p->layers[i].kind != VX_LAYER_VXLAN)
+		i++;
+	if (i == p->nlayers || (uint64_t)p->layers[i].off + 8 > p->caplen)
+		return false;
+	const uint8_t *h = p->data + p->layers[i].off;
+	*vni = (uint32_t)h[4] << 16 | (uint32_t)h[5] << 8 | h[6];
+	while (i-- > 0) {
 		const struct vx_layer *l = &p->layers[i];
-		if (l->inner)
-			break;
+		if (l->kind == VX_LAYER_IPV6)
+			return false;
 		if (l->kind == VX_LAYER_IPV4) {
 			if ((uint64_t)l->off + 16 > p->caplen)
 				return false;
-			memcpy(out, p->data + l->off + 12, 4);
+			memcpy(outer, p->data + l->off + 12, 4);
 			return true;
 		}
 	}
@@ -132,10 +143,10 @@ void vx_flowlog_stage_packet(struct vx_flowlog_stage *s, const struct vx_packet 
 {
 	int iface;
 	bool egress;
-	uint32_t outer;
-	if (p->vni != VX_VNI_NONE && outer_ipv4_source(p, &outer)) {
+	uint32_t outer, vni;
+	if (p->vni != VX_VNI_NONE && mirror_source(p, &outer, &vni)) {
 		s->stats.mirrored_packets++;
-		struct mirrored_source *m = source_for(s, outer, p->vni);
+		struct mirrored_source *m = source_for(s, outer, vni);
 		iface = m->iface;
 		egress = (p->key.family == 4 && !memcmp(p->key.src, &outer, 4)) ||
 			 is_local(s, p->key.src, p->key.family);
