@@ -47,7 +47,10 @@ struct vx_flowlog_stage;
 
 struct vx_flowlog_stage *vx_flowlog_stage_new(const struct vx_flowlog_stage_options *o, char *err,
 					      size_t errlen);
-void vx_flowlog_stage_packet(struct vx_flowlog_stage *s, const struct vx_packet *p);
+/* sender_ipv4: the UDP sender of a datagram that starts at the VXLAN header
+ * (struct vx_frame), else 0. */
+void vx_flowlog_stage_packet(struct vx_flowlog_stage *s, const struct vx_packet *p,
+			     uint32_t sender_ipv4);
 void vx_flowlog_stage_tick(struct vx_flowlog_stage *s, int64_t now_s);
 int vx_flowlog_stage_flush(struct vx_flowlog_stage *s);
 const char *vx_flowlog_stage_error(const struct vx_flowlog_stage *s);

@@ -19,6 +19,10 @@ struct vx_frame {
 	uint32_t caplen;
 	uint32_t wirelen;
 	struct vx_time ts;
+	/* A UDP listener's datagram: the sender's IPv4 address (network order),
+	 * which for a mirror session is the source interface's primary address;
+	 * 0 for other sources and IPv6 senders. */
+	uint32_t sender_ipv4;
 };
 
 enum vx_source_kind { VX_SOURCE_FILE, VX_SOURCE_UDP, VX_SOURCE_LIVE };

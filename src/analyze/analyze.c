@@ -24,6 +24,7 @@ struct vx_analyzer {
 	struct vx_analyze_stats stats;
 	uint64_t frame_no;
 	struct vx_packet pkts[BATCH];
+	uint32_t senders[BATCH]; /* the frames' UDP senders */
 	char errbuf[4352];
 };
 
@@ -110,6 +111,7 @@ void vx_analyzer_frames(struct vx_analyzer *a, enum vx_link link, const struct v
 
 		vx_decode(&a->cfg.decode, link, f->data, f->caplen, f->wirelen, p);
 		p->ts = f->ts;
+		a->senders[i] = f->sender_ipv4;
 		vx_decode_stats_add(&a->stats.decode, p);
 	}
 	if (a->http)
@@ -130,7 +132,7 @@ void vx_analyzer_frames(struct vx_analyzer *a, enum vx_link link, const struct v
 		if (a->http)
 			vx_http_packet(a->http, p);
 		if (a->flowlogs)
-			vx_flowlog_stage_packet(a->flowlogs, p);
+			vx_flowlog_stage_packet(a->flowlogs, p, a->senders[i]);
 		if (a->writer) {
 			if (p->inner_link != VX_LINK_ETHERNET) {
 				a->stats.write_not_ethernet++;

@@ -67,7 +67,8 @@ static bool is_local(const struct vx_flowlog_stage *s, const uint8_t *addr, uint
  * traffic may carry VXLAN of its own), its VNI the session's, and the IPv4
  * header that carries it has the mirrored interface's primary address as
  * source (SPEC.md §1.6). False when no IPv4 header carries that VXLAN. */
-static bool mirror_source(const struct vx_packet *p, uint32_t *outer, uint32_t *vni)
+static bool mirror_source(const struct vx_packet *p, uint32_t sender, uint32_t *outer,
+			  uint32_t *vni)
 {
 	unsigned i = 0;
 	while (i < p->nlayers && p->layers[i].kind != VX_LAYER_VXLAN)
@@ -87,7 +88,10 @@ static bool mirror_source(const struct vx_packet *p, uint32_t *outer, uint32_t *
 			return true;
 		}
 	}
-	return false;
+	/* A datagram from a UDP listener starts at the VXLAN header: the
+	 * outer source is the datagram's sender. */
+	*outer = sender;
+	return sender != 0;
 }
 
 static struct mirrored_source *source_for(struct vx_flowlog_stage *s, uint32_t outer, uint32_t vni)
@@ -139,12 +143,13 @@ static int plain_interface(struct vx_flowlog_stage *s)
 	return s->plain_iface;
 }
 
-void vx_flowlog_stage_packet(struct vx_flowlog_stage *s, const struct vx_packet *p)
+void vx_flowlog_stage_packet(struct vx_flowlog_stage *s, const struct vx_packet *p,
+			     uint32_t sender_ipv4)
 {
 	int iface;
 	bool egress;
 	uint32_t outer, vni;
-	if (p->vni != VX_VNI_NONE && mirror_source(p, &outer, &vni)) {
+	if (p->vni != VX_VNI_NONE && mirror_source(p, sender_ipv4, &outer, &vni)) {
 		s->stats.mirrored_packets++;
 		struct mirrored_source *m = source_for(s, outer, vni);
 		iface = m->iface;

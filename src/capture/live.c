@@ -51,6 +51,7 @@ static void live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char 
 	fr->caplen = caplen;
 	fr->wirelen = h->len;
 	fr->ts = vx_time_make((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec * l->frac_scale);
+	fr->sender_ipv4 = 0;
 	l->n++;
 }
 

@@ -231,6 +231,7 @@ static int buf_next(struct file_source *f, struct vx_frame *frames, int max)
 		frames[n].caplen = caplen > f->snapshot ? f->snapshot : caplen;
 		frames[n].wirelen = len;
 		frames[n].ts = vx_time_make(ssec, sfrac * f->frac_scale);
+		frames[n].sender_ipv4 = 0;
 		f->pos += REC_HDR_LEN + (size_t)caplen;
 		n++;
 	}
@@ -261,6 +262,7 @@ static int put_frame(struct file_source *f, struct vx_frame *fr, const struct pc
 	fr->wirelen = h->len;
 	/* Opened with nanosecond precision: tv_usec holds nanoseconds. */
 	fr->ts = vx_time_make((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
+	fr->sender_ipv4 = 0;
 	return rc;
 }
 

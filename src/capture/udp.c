@@ -35,6 +35,7 @@ struct udp_source {
 	uint8_t *bufs;
 	struct mmsghdr msgs[UDP_SLOTS];
 	struct iovec iov[UDP_SLOTS];
+	struct sockaddr_storage from[UDP_SLOTS]; /* each datagram's sender */
 	union {
 		char buf[UDP_CMSG_SPACE];
 		struct cmsghdr align;
@@ -46,11 +47,29 @@ static int udp_recv(struct udp_source *u, int n)
 	for (int i = 0; i < n; i++) {
 		/* The kernel overwrites these on every receive. */
 		u->msgs[i].msg_hdr.msg_controllen = sizeof(u->ctl[i].buf);
+		u->msgs[i].msg_hdr.msg_namelen = sizeof(u->from[i]);
 		u->msgs[i].msg_hdr.msg_flags = 0;
 	}
 	/* MSG_TRUNC: msg_len is the datagram's real length even when it was
 	 * longer than the slot. */
 	return recvmmsg(u->fd, u->msgs, (unsigned)n, MSG_DONTWAIT | MSG_TRUNC, NULL);
+}
+
+/* The sender's IPv4 address, also when an IPv6 socket received it as an
+ * IPv4-mapped address; 0 otherwise. */
+static uint32_t sender_ipv4(const struct sockaddr_storage *ss, socklen_t len)
+{
+	if (ss->ss_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
+	if (ss->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			uint32_t v;
+			memcpy(&v, &a->s6_addr[12], 4);
+			return v;
+		}
+	}
+	return 0;
 }
 
 static int udp_next(struct vx_source *s, struct vx_frame *frames, int max, int timeout_ms)
@@ -113,6 +132,7 @@ static int udp_next(struct vx_source *s, struct vx_frame *frames, int max, int t
 		frames[i].data = u->iov[i].iov_base;
 		frames[i].wirelen = len;
 		frames[i].caplen = len;
+		frames[i].sender_ipv4 = sender_ipv4(&u->from[i], mh->msg_namelen);
 		if ((mh->msg_flags & MSG_TRUNC) || len > u->slot_size) {
 			frames[i].caplen = u->slot_size;
 			s->stats.oversize++;
@@ -324,6 +344,8 @@ struct vx_source *vx_source_open_udp_slots(const char *listen, int rcvbuf, uint3
 		u->msgs[i].msg_hdr.msg_iovlen = 1;
 		u->msgs[i].msg_hdr.msg_control = u->ctl[i].buf;
 		u->msgs[i].msg_hdr.msg_controllen = sizeof(u->ctl[i].buf);
+		u->msgs[i].msg_hdr.msg_name = &u->from[i];
+		u->msgs[i].msg_hdr.msg_namelen = sizeof(u->from[i]);
 	}
 	return &u->base;
 fail:
