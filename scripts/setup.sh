@@ -6,11 +6,11 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 
 # Build: compiler, CMake, libraries. Tests: cmocka, clang (libFuzzer),
-# tshark (decoder oracle), iproute2/curl/python3/iperf3/ethtool (end-to-end
+# tshark/nfdump (oracles), iproute2/curl/python3/iperf3/ethtool (end-to-end
 # scenarios).
 packages=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 	libpcap-dev libxxhash-dev libcmocka-dev libsqlite3-dev libjansson-dev zlib1g-dev sqlite3
-	tshark tcpdump iproute2 iputils-ping curl python3 procps iperf3 ethtool)
+	tshark nfdump tcpdump iproute2 iputils-ping curl python3 procps iperf3 ethtool time softflowd)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -296,7 +296,10 @@ void vx_meter_packet(struct vx_meter *m, int iface, enum vx_flow_direction dir,
 		e->last = offset;
 	if (offset < e->first)
 		e->first = offset;
-	if (k.proto == 6 && p->has_l4)
+	/* A TCP header cut inside its options (a snaplen, a mirror session's
+	 * packet length) still holds its flags; the decoder leaves tcp_flags 0
+	 * when the 20 bytes that carry them are not there. */
+	if (k.proto == 6)
 		e->tcp_flags |= vx_flow_tcp_flags(p->tcp_flags);
 }
 

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
+#include "vxtap/flowlog_stage.h"
 #include "vxtap/flowmeter.h"
 
 #define MAX_RECORDS 4096
@@ -359,6 +361,53 @@ static void test_not_ip(void **state)
 	vx_meter_free(m);
 }
 
+/* A SYN whose TCP options a snaplen (or a mirror session's packet length)
+ * cut: its flags are in the 20 bytes that are there, so the record keeps
+ * them, as AWS, which sees the whole packet, would. A frame cut before the
+ * flags byte adds none, whatever the packet decoded before it carried. */
+static void test_tcp_flags_of_cut_header(void **state)
+{
+	(void)state;
+	static struct tframe syn, ack;
+	uint8_t options[20];
+	memset(options, 1, sizeof(options)); /* NOPs */
+	tf_reset(&syn);
+	tf_eth(&syn, 0x0800);
+	tf_ipv4(&syn, "10.0.0.1", "10.0.0.2", 6, 40);
+	tf_tcp(&syn, 40000, 25, 1, 0, VX_TCP_SYN | VX_TCP_ECE | VX_TCP_CWR);
+	syn.b[14 + 20 + 12] = 10 << 4; /* a 40-byte header: 20 bytes of options */
+	tf_bytes(&syn, options, sizeof(options));
+	tf_tcp4_frame(&ack, "10.0.0.1", 40000, "10.0.0.2", 25, 2, 1, VX_TCP_FIN | VX_TCP_ACK, NULL,
+		      0);
+	struct vx_decode_config cfg;
+	vx_decode_config_default(&cfg);
+	struct vx_meter *m = meter(60, 0, 1);
+	int eni = vx_meter_add_interface(m, "eni-1", PRIMARY);
+	struct vx_packet p;
+
+	vx_decode(&cfg, VX_LINK_ETHERNET, syn.b, 14 + 20 + 30, (uint32_t)syn.len, &p);
+	assert_true(p.has_ports);
+	assert_false(p.has_l4);
+	p.ts.sec = 1000;
+	vx_meter_packet(m, eni, VX_FLOW_EGRESS, VX_FLOW_ACCEPT, &p);
+	vx_meter_flush(m);
+	assert_int_equal(n_records, 1);
+	assert_int_equal(records[0].tcp_flags, 2);
+	assert_int_equal(records[0].packets, 1);
+	assert_int_equal(records[0].bytes, 60);
+
+	n_records = 0;
+	vx_decode(&cfg, VX_LINK_ETHERNET, ack.b, (uint32_t)ack.len, (uint32_t)ack.len, &p);
+	vx_decode(&cfg, VX_LINK_ETHERNET, syn.b, 14 + 20 + 12, (uint32_t)syn.len, &p);
+	assert_true(p.has_ports);
+	p.ts.sec = 1100;
+	vx_meter_packet(m, eni, VX_FLOW_EGRESS, VX_FLOW_ACCEPT, &p);
+	vx_meter_flush(m);
+	assert_int_equal(n_records, 1);
+	assert_int_equal(records[0].tcp_flags, 0);
+	vx_meter_free(m);
+}
+
 static void test_bad_options(void **state)
 {
 	(void)state;
@@ -366,6 +415,164 @@ static void test_bad_options(void **state)
 	struct vx_meter_options o = {.interval_s = 300, .emit = collect};
 	assert_null(vx_meter_new(&o, err, sizeof(err)));
 	assert_string_equal(err, "aggregation interval 300 s is not valid (allowed: 60, 600)");
+}
+
+/* ---- The analyzer's flow-log stage: which interface, which direction ---- */
+
+/* How a mirrored copy of a TCP segment reaches the analyzer. */
+enum carrier {
+	CARRIER_VXLAN,	     /* a capture on the target: Ethernet, IPv4, UDP, VXLAN */
+	CARRIER_GENEVE,	     /* behind a Gateway Load Balancer: the same inside Geneve */
+	CARRIER_NESTED,	     /* VXLAN, around traffic that is itself VXLAN (VNI 5) */
+	CARRIER_LISTEN,	     /* a --listen datagram: from the VXLAN header on */
+};
+
+#define INNER_LEN (14 + 20 + 20)		/* Ethernet, IPv4, TCP */
+#define VXLAN_LEN (20 + 8 + 8 + INNER_LEN)	/* IPv4, UDP, VXLAN, inner frame */
+
+/* A copy that the mirror session of VNI 77 on the interface 10.0.1.5 sent. */
+static uint32_t mirrored(struct tframe *f, enum carrier c, const char *src, uint16_t sport,
+			 const char *dst, uint16_t dport, uint8_t flags)
+{
+	tf_reset(f);
+	if (c == CARRIER_GENEVE) {
+		tf_eth(f, 0x0800);
+		tf_ipv4(f, "10.0.200.1", "10.0.9.50", 17, 8 + 8 + VXLAN_LEN);
+		tf_udp(f, 5555, 6081, 8 + VXLAN_LEN);
+		tf_be32(f, 0x00000800); /* version 0, no options, protocol IPv4 */
+		tf_be32(f, 0);		/* VNI 0 */
+	} else if (c != CARRIER_LISTEN) {
+		tf_eth(f, 0x0800);
+	}
+	if (c != CARRIER_LISTEN) {
+		uint16_t more = c == CARRIER_NESTED ? 14 + VXLAN_LEN : INNER_LEN;
+		tf_ipv4(f, "10.0.1.5", "10.0.9.9", 17, (uint16_t)(8 + 8 + more));
+		tf_udp(f, 49152, 4789, (uint16_t)(8 + more));
+	}
+	tf_vxlan(f, 77);
+	if (c == CARRIER_NESTED) {
+		tf_eth(f, 0x0800);
+		tf_ipv4(f, "10.0.1.5", "10.0.3.3", 17, 8 + 8 + INNER_LEN);
+		tf_udp(f, 40000, 4789, 8 + INNER_LEN);
+		tf_vxlan(f, 5);
+	}
+	tf_eth(f, 0x0800);
+	tf_ipv4(f, src, dst, 6, 20);
+	tf_tcp(f, sport, dport, 1, 0, flags);
+	return c == CARRIER_LISTEN ? VX_LINK_VXLAN : VX_LINK_ETHERNET;
+}
+
+#define STAGE_FORMAT                                                                               \
+	"${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr} ${flow-direction} "   \
+	"${tcp-flags}"
+
+/* The records of a SYN from the interface to 203.0.113.5 and the SYN-ACK
+ * back, mirrored by carrier c, through a stage with these options. */
+static char *stage_records(enum carrier c, const char *interface_id, const char *local,
+			   const char *sender)
+{
+	uint32_t from = 0;
+	if (sender)
+		assert_int_equal(inet_pton(AF_INET, sender, &from), 1);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_non_null(out);
+	struct vx_flowlog_stage_options o;
+	memset(&o, 0, sizeof(o));
+	o.logger.log_format = STAGE_FORMAT;
+	o.logger.interval_s = 60;
+	o.logger.seed = 1;
+	o.logger.sink.kind = VX_FLOWLOG_SINK_STDOUT;
+	o.logger.sink.out = out;
+	o.interface_id = interface_id;
+	if (local) {
+		char why[128];
+		assert_int_equal(vx_cidr_parse(local, &o.local[0], why, sizeof(why)), 0);
+		o.n_local = 1;
+		memcpy(o.primary, o.local[0].addr, 4);
+		o.has_primary = true;
+	}
+	char err[256];
+	struct vx_flowlog_stage *s = vx_flowlog_stage_new(&o, err, sizeof(err));
+	assert_non_null(s);
+	struct vx_decode_config cfg;
+	vx_decode_config_default(&cfg);
+	static struct tframe f;
+	struct vx_packet p;
+	uint32_t link = mirrored(&f, c, "10.0.1.5", 40000, "203.0.113.5", 443, VX_TCP_SYN);
+	assert_int_equal(vx_decode(&cfg, link, f.b, (uint32_t)f.len, (uint32_t)f.len, &p),
+			 VX_STATUS_OK);
+	p.ts.sec = 1566933133;
+	vx_flowlog_stage_packet(s, &p, from);
+	link = mirrored(&f, c, "203.0.113.5", 443, "10.0.1.5", 40000, VX_TCP_SYN | VX_TCP_ACK);
+	assert_int_equal(vx_decode(&cfg, link, f.b, (uint32_t)f.len, (uint32_t)f.len, &p),
+			 VX_STATUS_OK);
+	p.ts.sec = 1566933134;
+	vx_flowlog_stage_packet(s, &p, from);
+	assert_int_equal(vx_flowlog_stage_flush(s), 0);
+	vx_flowlog_stage_free(s);
+	fclose(out);
+	return text;
+}
+
+/* Mirrored copies: the interface is the session's (the IPv4 source and VNI
+ * of the mirror's VXLAN), the same ID in every run; a packet from that
+ * address is egress. */
+#define MIRRORED_RECORDS                                                                           \
+	"eni-b9e2782faa7f502fc 10.0.1.5 203.0.113.5 10.0.1.5 203.0.113.5 egress 2\n"             \
+	"eni-b9e2782faa7f502fc 203.0.113.5 10.0.1.5 203.0.113.5 10.0.1.5 ingress 18\n"
+
+static void test_stage_mirrored_vxlan(void **state)
+{
+	(void)state;
+	char *text = stage_records(CARRIER_VXLAN, NULL, NULL, NULL);
+	assert_string_equal(text, MIRRORED_RECORDS);
+	free(text);
+}
+
+/* Behind a Gateway Load Balancer the outermost IPv4 header is the load
+ * balancer's (10.0.200.1): the session is still the VXLAN's carrier. */
+static void test_stage_mirrored_geneve(void **state)
+{
+	(void)state;
+	char *text = stage_records(CARRIER_GENEVE, NULL, NULL, NULL);
+	assert_string_equal(text, MIRRORED_RECORDS);
+	free(text);
+}
+
+/* Mirrored traffic that is VXLAN itself: the session is the outermost VXLAN
+ * (VNI 77), not the mirrored host's own (VNI 5). */
+static void test_stage_mirrored_nested_vxlan(void **state)
+{
+	(void)state;
+	char *text = stage_records(CARRIER_NESTED, NULL, NULL, NULL);
+	assert_string_equal(text, MIRRORED_RECORDS);
+	free(text);
+}
+
+/* A --listen datagram starts at the VXLAN header: the session is its
+ * sender's (the mirrored interface's primary address) and VNI, the same
+ * interface as when the capture holds the outer headers. */
+static void test_stage_listen_sender(void **state)
+{
+	(void)state;
+	char *text = stage_records(CARRIER_LISTEN, NULL, NULL, "10.0.1.5");
+	assert_string_equal(text, MIRRORED_RECORDS);
+	free(text);
+}
+
+/* Without a sender (an IPv6 one), a datagram's traffic is the plain
+ * interface's, direction from the interface's addresses. */
+static void test_stage_listen_is_plain(void **state)
+{
+	(void)state;
+	char *text =
+		stage_records(CARRIER_LISTEN, "eni-1111aaaa2222bbbb3", "10.0.1.5/32", NULL);
+	assert_string_equal(text,
+			    "eni-1111aaaa2222bbbb3 10.0.1.5 203.0.113.5 10.0.1.5 203.0.113.5 egress 2\n"
+			    "eni-1111aaaa2222bbbb3 203.0.113.5 10.0.1.5 203.0.113.5 10.0.1.5 ingress 18\n");
+	free(text);
 }
 
 int main(void)
@@ -382,7 +589,13 @@ int main(void)
 	    cmocka_unit_test(test_late_packet),
 	    cmocka_unit_test(test_time_jump_is_bounded),
 	    cmocka_unit_test(test_not_ip),
+	    cmocka_unit_test(test_tcp_flags_of_cut_header),
 	    cmocka_unit_test(test_bad_options),
+	    cmocka_unit_test(test_stage_mirrored_vxlan),
+	    cmocka_unit_test(test_stage_mirrored_geneve),
+	    cmocka_unit_test(test_stage_mirrored_nested_vxlan),
+	    cmocka_unit_test(test_stage_listen_sender),
+	    cmocka_unit_test(test_stage_listen_is_plain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
