@@ -73,6 +73,7 @@ AWS mirror session does: a target (the analyzer's address), a filter that
 accepts TCP to and from port 8000, and session number 1 with VNI $E2E_VNI,
 all made with the vxtap CLI. Each accepted frame is wrapped in VXLAN and sent
 to $E2E_TARGET_IP:4789. The target has no vxlan device; vxtap decapsulates.
+A flow log on the same interface writes VPC Flow Logs records.
 EOF
 
 say "The control plane, on the server (vxtap CLI, AWS CLI verbs):"
@@ -92,6 +93,12 @@ e2e_vxtap server create-traffic-mirror-filter-rule --traffic-mirror-filter-id "$
     --traffic-direction egress --rule-number 10 --rule-action accept --protocol 6 \
     --source-port-range FromPort=8000,ToPort=8000 \
     --source-cidr-block 0.0.0.0/0 --destination-cidr-block 0.0.0.0/0 >/dev/null
+# A flow log on the same interface, delivered to a local directory laid out
+# as AWS's S3 keys.
+flowlogs=$E2E_TMP/flowlogs
+e2e_vxtap server create-flow-logs --resource-type NetworkInterface --resource-ids "$eni" \
+    --traffic-type ALL --log-destination-type s3 --log-destination "$flowlogs" \
+    --max-aggregation-interval 60
 VXTAP_STATE=$E2E_TMP/server.db e2e_bg server "$E2E_TMP/run.out" "$E2E_TMP/run.err" "$vxtap" run
 agent=$E2E_LAST_PID
 e2e_wait_for 15 "vxtap run" e2e_vxtap server status >/dev/null
@@ -139,5 +146,9 @@ cat "$E2E_TMP/analyze.err"
 say "The agent's counters (vxtap stats on the server):"
 e2e_vxtap server stats
 e2e_stop "$agent" 15 || echo "(vxtap run exited with status $?)"
+
+say "The flow log, written when vxtap run stopped (S3 key layout, gzip):"
+find "$flowlogs" -name '*.log.gz' | sed "s|^$flowlogs/|  |"
+find "$flowlogs" -name '*.log.gz' -exec zcat {} +
 
 say "Done; removing the namespaces."
