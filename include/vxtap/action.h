@@ -24,9 +24,23 @@ enum vx_ptype {
 	VX_T_DEST_OPTIONS, /* {"FileFormat": s, "HiveCompatiblePartitions": b, "PerHourPartition": b} */
 	VX_T_LB_TARGETS,   /* [{"Id": address, "Port": n}, …] */
 	VX_T_DOCUMENT,	   /* any JSON object (the whole state, for apply) */
+	VX_T_IP_PERMISSIONS, /* [{"IpProtocol": s, "FromPort": n, "ToPort": n, "UserIdGroupPairs":
+			      * […], "IpRanges": […], "Ipv6Ranges": […], "PrefixListIds": […]}, …] */
+	VX_T_ACL_PORT_RANGE, /* {"From": n, "To": n} */
+	VX_T_ICMP_TYPE_CODE, /* {"Code": n, "Type": n} */
 };
 
 #define VX_P_REQUIRED 1u
+/* An API member the CLI accepts but --help does not list (the AWS CLI hides
+ * it too: --ip-protocol, --from-port, … of the security-group verbs). */
+#define VX_P_HIDDEN 2u
+/* Not an API member: one of the AWS CLI's simple options of the
+ * security-group rule verbs (--protocol, --port, --cidr, --source-group,
+ * --group-owner), which the CLI turns into IpPermissions[0]. member names
+ * what the option sets there. The request checks skip these entries. */
+#define VX_P_CLI_PERMISSION 4u
+/* VX_T_BOOL: the option sets the member to false (--ingress for Egress). */
+#define VX_P_NEGATES 8u
 
 struct vx_param {
 	const char *member; /* API name: RuleNumber */

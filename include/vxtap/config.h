@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "vxtap/netaddr.h"
+#include "vxtap/policy.h"
 #include "vxtap/store.h"
 
 #define VX_RULES_PER_FILTER  10
@@ -109,6 +110,9 @@ struct vx_config {
 	struct vx_target_cfg *targets;
 	struct vx_flowlog_cfg *flow_logs;
 	struct vx_iface_cfg *ifaces;
+	/* Security groups, network ACLs, and every interface (host and
+	 * registered) with its addresses, groups and its subnet's ACL. */
+	struct vx_policy_cfg policy;
 };
 
 /* Read one consistent snapshot of the store. */

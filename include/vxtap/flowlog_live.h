@@ -27,6 +27,7 @@
 #include "vxtap/decode.h"
 #include "vxtap/flowlog.h"
 #include "vxtap/mirror_select.h"
+#include "vxtap/policy.h"
 
 struct vx_flowlog_live_options {
 	const char *root;   /* where non-directory destinations go */
@@ -42,10 +43,12 @@ struct vx_flowlog_live *vx_flowlog_live_new(const struct vx_flowlog_live_options
 /* Run exactly these flow logs (n at most VX_FLOWLOGS_PER_IFACE) for the
  * interface eni with primary address primary_ipv4 (NULL: none). A flow log
  * that cannot start (its directory cannot be made) is reported in the
- * counters and tried again at the next sync. */
+ * counters and tried again at the next sync. Records take their action
+ * from the security groups and network ACLs in `policy` (vxtap/policy.h),
+ * decided on this worker with its own connection tracking. */
 void vx_flowlog_live_sync(struct vx_flowlog_live *l, const struct vx_flowlog_cfg *const *logs,
 			  unsigned n, const struct vx_host *host, const char *eni,
-			  const uint8_t *primary_ipv4);
+			  const uint8_t *primary_ipv4, const struct vx_policy_cfg *policy);
 
 void vx_flowlog_live_packet(struct vx_flowlog_live *l, enum vx_flow_direction dir,
 			    const struct vx_packet *p);

@@ -14,6 +14,11 @@
  * --local-net is egress, any other ingress. Its primary address is the
  * first IPv4 --interface-address.
  *
+ * Action: with a policy, the security groups and network ACLs of the
+ * interface (looked up by its eni- ID; an interface the policy does not
+ * name accepts everything) decide, with packet time for connection
+ * tracking; without one, every record is ACCEPT.
+ *
  * Output: the flow log's records; counters for the summary. */
 #ifndef VXTAP_FLOWLOG_STAGE_H
 #define VXTAP_FLOWLOG_STAGE_H
@@ -25,6 +30,7 @@
 #include "vxtap/flowlogger.h"
 #include "vxtap/netaddr.h"
 #include "vxtap/out.h"
+#include "vxtap/policy.h"
 
 #define VX_FLOWLOG_STAGE_LOCAL_MAX 32
 
@@ -35,6 +41,9 @@ struct vx_flowlog_stage_options {
 	int n_local;
 	uint8_t primary[4]; /* the first IPv4 interface address */
 	bool has_primary;
+	/* Security groups and ACLs deciding ACCEPT or REJECT (vxtap/policy.h)
+	 * for the interfaces they name; NULL: every record is ACCEPT. */
+	const struct vx_policy_cfg *policy;
 };
 
 struct vx_flowlog_stage_stats {

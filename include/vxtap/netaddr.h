@@ -19,6 +19,14 @@ int vx_addr_parse(const char *s, uint8_t *family, uint8_t addr[16]);
  * (the network is 10.0.0.0/16)". */
 int vx_cidr_parse(const char *s, struct vx_cidr *out, char *why, size_t whylen);
 
+/* Parse "addr/len" as vx_cidr_parse does, but clear host bits instead of
+ * refusing them (10.0.0.1/16 is 10.0.0.0/16), as AWS does with the CIDR
+ * blocks of security-group rules. */
+int vx_cidr_canonical(const char *s, struct vx_cidr *out, char *why, size_t whylen);
+
+/* "addr/len" (IPv6 in its canonical text form). */
+void vx_cidr_format(const struct vx_cidr *c, char *out, size_t len);
+
 /* Whether addr (of the CIDR's family) lies inside it. */
 int vx_cidr_contains(const struct vx_cidr *c, const uint8_t *addr);
 

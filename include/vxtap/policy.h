@@ -225,4 +225,10 @@ enum vx_flow_action vx_policy_decide(struct vx_policy *p, int iface, enum vx_flo
 void vx_policy_get_stats(const struct vx_policy *p, struct vx_policy_stats *out);
 void vx_policy_free(struct vx_policy *p);
 
+/* A deep copy of a configuration (for a reader that outlives the
+ * original), and the freeing of one made by this copy. 0, or -1 when out
+ * of memory (dst is then empty). */
+int vx_policy_cfg_copy(struct vx_policy_cfg *dst, const struct vx_policy_cfg *src);
+void vx_policy_cfg_release(struct vx_policy_cfg *cfg);
+
 #endif

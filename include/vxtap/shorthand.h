@@ -43,6 +43,12 @@
  *                     or a JSON object; or one word that is a JSON list.
  *   VX_T_LB_TARGETS   each word Id=<address>[,Port=<int>] or a JSON object;
  *                     or one word that is a JSON list.
+ *   VX_T_IP_PERMISSIONS each word IpProtocol=<s>,FromPort=<int>,ToPort=<int>,
+ *                     IpRanges=[{CidrIp=<s>,Description=<s>}],Ipv6Ranges=[…],
+ *                     UserIdGroupPairs=[{GroupId=<s>,…}],PrefixListIds=[…] or a
+ *                     JSON object; or one word that is a JSON list.
+ *   VX_T_ACL_PORT_RANGE From=<int>,To=<int> or a JSON object.
+ *   VX_T_ICMP_TYPE_CODE Type=<int>,Code=<int> or a JSON object.
  * JSON input is checked the same way (known keys, value types) and its
  * objects are rebuilt in model order. */
 json_t *vx_shorthand_parse(const char *option, enum vx_ptype type, char *const *words, int nwords,

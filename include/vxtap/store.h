@@ -24,7 +24,7 @@ int vx_err_set(struct vx_err *err, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Schema version this build writes; older stores are migrated on open. */
-#define VX_STORE_SCHEMA_VERSION 1
+#define VX_STORE_SCHEMA_VERSION 2
 
 /* Where the state lives when --state and $VXTAP_STATE are not given:
  * /var/lib/vxtap/state.db for root, else $XDG_STATE_HOME/vxtap/state.db
@@ -82,6 +82,17 @@ int vx_store_exec(struct vx_store *st, struct vx_err *err, const char *sql, int 
  * get an eni- ID; gone ones show as detached), bumping the generation if
  * anything changed. Every CLI call does this; so does the daemon, each second. */
 int vx_store_sync_interfaces(struct vx_store *st, struct vx_err *err);
+
+/* Create the default security group and the default network ACL when the
+ * store has none (AWS's defaults: see docs/CLI.md). Inside a write
+ * transaction. */
+int vx_store_seed_policy(struct vx_store *st, struct vx_err *err);
+
+/* Give every subnet that exists (the host's, and those registered
+ * interfaces name) a network ACL association, with the default ACL when it
+ * has none, and drop the associations of subnets that no longer exist.
+ * Inside a write transaction. */
+int vx_store_sync_acl_associations(struct vx_store *st, struct vx_err *err);
 
 /* The current UTC time as 2026-11-25T11:24:06.288Z (audit log, status). */
 void vx_iso_now(char *out, size_t len);

@@ -13,6 +13,7 @@ struct mirrored_source {
 	uint32_t outer; /* IPv4, network order; 0 with iface 0: empty */
 	uint32_t vni;
 	int iface; /* the meter's index, or -1 when the table was full */
+	int policy_iface; /* -1: the policy does not name it */
 	bool used;
 };
 
@@ -20,6 +21,8 @@ struct vx_flowlog_stage {
 	struct vx_flowlog_stage_options opt;
 	struct vx_flowlogger *logger;
 	int plain_iface; /* -1 until the first plain packet */
+	int plain_policy_iface;
+	struct vx_policy *policy; /* NULL: every record is ACCEPT */
 	struct mirrored_source sources[SOURCE_SLOTS];
 	unsigned n_sources;
 	struct mirrored_source full; /* stands for every source past the limit */
@@ -46,8 +49,18 @@ struct vx_flowlog_stage *vx_flowlog_stage_new(const struct vx_flowlog_stage_opti
 	}
 	s->opt = *o;
 	s->plain_iface = -1;
+	s->plain_policy_iface = -1;
+	if (o->policy) {
+		struct vx_policy_options po = {0};
+		s->policy = vx_policy_new(o->policy, &po, err, errlen);
+		if (!s->policy) {
+			free(s);
+			return NULL;
+		}
+	}
 	s->logger = vx_flowlogger_new(&o->logger, err, errlen);
 	if (!s->logger) {
+		vx_policy_free(s->policy);
 		free(s);
 		return NULL;
 	}
@@ -107,6 +120,7 @@ static struct mirrored_source *source_for(struct vx_flowlog_stage *s, uint32_t o
 	}
 	if (s->n_sources == VX_METER_MAX_INTERFACES) {
 		s->full.iface = -1; /* counted per packet by the caller */
+		s->full.policy_iface = -1;
 		return &s->full;
 	}
 	s->n_sources++;
@@ -120,6 +134,7 @@ static struct mirrored_source *source_for(struct vx_flowlog_stage *s, uint32_t o
 	char eni[32];
 	derived_eni(eni, key, sizeof(key));
 	m->iface = vx_flowlogger_interface(s->logger, eni, (const uint8_t *)&outer);
+	m->policy_iface = s->policy ? vx_policy_interface(s->policy, eni) : -1;
 	if (m->iface >= 0)
 		s->stats.interfaces++;
 	return s->last = m;
@@ -138,6 +153,7 @@ static int plain_interface(struct vx_flowlog_stage *s)
 		snprintf(eni, sizeof(eni), "eni-00000000000000000");
 	s->plain_iface =
 		vx_flowlogger_interface(s->logger, eni, s->opt.has_primary ? s->opt.primary : NULL);
+	s->plain_policy_iface = s->policy ? vx_policy_interface(s->policy, eni) : -1;
 	if (s->plain_iface >= 0)
 		s->stats.interfaces++;
 	return s->plain_iface;
@@ -146,26 +162,31 @@ static int plain_interface(struct vx_flowlog_stage *s)
 void vx_flowlog_stage_packet(struct vx_flowlog_stage *s, const struct vx_packet *p,
 			     uint32_t sender_ipv4)
 {
-	int iface;
+	int iface, policy_iface;
 	bool egress;
 	uint32_t outer, vni;
 	if (p->vni != VX_VNI_NONE && mirror_source(p, sender_ipv4, &outer, &vni)) {
 		s->stats.mirrored_packets++;
 		struct mirrored_source *m = source_for(s, outer, vni);
 		iface = m->iface;
+		policy_iface = m->policy_iface;
 		egress = (p->key.family == 4 && !memcmp(p->key.src, &outer, 4)) ||
 			 is_local(s, p->key.src, p->key.family);
 	} else {
 		s->stats.plain_packets++;
 		iface = plain_interface(s);
+		policy_iface = s->plain_policy_iface;
 		egress = is_local(s, p->key.src, p->key.family);
 	}
 	if (iface < 0) {
 		s->stats.interfaces_full++;
 		return;
 	}
-	vx_flowlogger_packet(s->logger, iface, egress ? VX_FLOW_EGRESS : VX_FLOW_INGRESS,
-			     VX_FLOW_ACCEPT, p);
+	enum vx_flow_direction dir = egress ? VX_FLOW_EGRESS : VX_FLOW_INGRESS;
+	enum vx_flow_action action =
+		s->policy ? vx_policy_decide(s->policy, policy_iface, dir, p, p->ts.sec)
+			  : VX_FLOW_ACCEPT;
+	vx_flowlogger_packet(s->logger, iface, dir, action, p);
 }
 
 void vx_flowlog_stage_tick(struct vx_flowlog_stage *s, int64_t now_s)
@@ -217,6 +238,15 @@ void vx_flowlog_stage_summary(const struct vx_flowlog_stage *s, struct vx_out *o
 	line(o, "flowlog.records_lost", ss.records_lost);
 	line(o, "flowlog.files_published", ss.files_published);
 	line(o, "flowlog.write_errors", ss.write_errors);
+	if (s->policy) {
+		struct vx_policy_stats ps;
+		vx_policy_get_stats(s->policy, &ps);
+		line(o, "policy.accepted", ps.accepted);
+		line(o, "policy.rejected", ps.rejected);
+		line(o, "policy.rejected_by_acl", ps.rejected_by_acl);
+		line(o, "policy.rejected_by_group", ps.rejected_by_group);
+		line(o, "policy.track_full", ps.track_full);
+	}
 }
 
 void vx_flowlog_stage_free(struct vx_flowlog_stage *s)
@@ -224,5 +254,6 @@ void vx_flowlog_stage_free(struct vx_flowlog_stage *s)
 	if (!s)
 		return;
 	vx_flowlogger_close(s->logger);
+	vx_policy_free(s->policy);
 	free(s);
 }

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "vxtap/analyze.h"
+#include "vxtap/config.h"
 #include "vxtap/flowlog_format.h"
 #include "vxtap/health.h"
 #include "vxtap/store.h"
@@ -242,6 +243,7 @@ struct flowlog_args {
 	uint8_t primary[4];
 	bool has_primary;
 	struct vx_host host;
+	struct vx_config *config; /* the state: security groups and ACLs */
 };
 
 /* "<prefix>" and 8 or 17 lowercase hex digits, as AWS IDs are. */
@@ -373,12 +375,13 @@ static int flowlog_setup(struct flowlog_args *fl, const struct vx_analyze_config
 	if (rc)
 		return rc;
 	struct vx_err e = {0};
-	rc = vx_store_host(st, &fl->host, &e);
+	rc = vx_config_load(st, &fl->config, &e);
 	vx_store_close(st);
 	if (rc < 0) {
-		fprintf(stderr, "vxtap analyze: the host identity: %s\n", e.message);
+		fprintf(stderr, "vxtap analyze: the state: %s\n", e.message);
 		return 2;
 	}
+	fl->host = fl->config->host;
 	memset(o, 0, sizeof(*o));
 	struct vx_flowlogger_options *lo = &o->logger;
 	lo->log_format = fl->format;
@@ -410,6 +413,10 @@ static int flowlog_setup(struct flowlog_args *fl, const struct vx_analyze_config
 	o->n_local = fl->n_local;
 	memcpy(o->primary, fl->primary, 4);
 	o->has_primary = fl->has_primary;
+	/* Records take their action from the state's security groups and ACLs
+	 * for the interfaces they name. */
+	if (fl->config->policy.n_groups || fl->config->policy.n_nacls)
+		o->policy = &fl->config->policy;
 	return 0;
 }
 
@@ -593,6 +600,7 @@ int vx_cmd_analyze(int argc, char **argv)
 		src = vx_source_open_live(ifname, filter, (int)snaplen, err, sizeof(err));
 	if (!src) {
 		fprintf(stderr, "vxtap analyze: %s\n", err);
+		vx_config_free(fl.config);
 		return 2;
 	}
 	if (listen_addr && cfg.decode.geneve_port &&
@@ -617,6 +625,7 @@ int vx_cmd_analyze(int argc, char **argv)
 		if (!health) {
 			fprintf(stderr, "vxtap analyze: --health-port: %s\n", err);
 			vx_source_close(src);
+			vx_config_free(fl.config);
 			return 2;
 		}
 	}
@@ -626,6 +635,7 @@ int vx_cmd_analyze(int argc, char **argv)
 	if (output && (rc = open_out(output, &out_fd))) {
 		vx_health_close(health);
 		vx_source_close(src);
+		vx_config_free(fl.config);
 		return rc;
 	}
 	if (summary) {
@@ -634,6 +644,7 @@ int vx_cmd_analyze(int argc, char **argv)
 		} else if ((rc = open_out(summary, &summary_fd))) {
 			vx_health_close(health);
 			vx_source_close(src);
+			vx_config_free(fl.config);
 			return rc;
 		}
 	}
@@ -644,6 +655,7 @@ int vx_cmd_analyze(int argc, char **argv)
 		fprintf(stderr, "vxtap analyze: %s\n", err);
 		vx_health_close(health);
 		vx_source_close(src);
+		vx_config_free(fl.config);
 		return 2;
 	}
 	install_signals();
@@ -669,5 +681,6 @@ int vx_cmd_analyze(int argc, char **argv)
 		close(out_fd);
 	if (summary_fd > 2)
 		close(summary_fd);
+	vx_config_free(fl.config);
 	return rc;
 }

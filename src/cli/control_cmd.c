@@ -36,6 +36,12 @@ static const char *type_syntax(enum vx_ptype t)
 		return "Id=<address>,Port=<port> […]";
 	case VX_T_DOCUMENT:
 		return "<json>";
+	case VX_T_IP_PERMISSIONS:
+		return "IpProtocol=<p>,FromPort=<int>,ToPort=<int>,IpRanges=[{CidrIp=<cidr>}] […]";
+	case VX_T_ACL_PORT_RANGE:
+		return "From=<int>,To=<int>";
+	case VX_T_ICMP_TYPE_CODE:
+		return "Type=<int>,Code=<int>";
 	}
 	return "";
 }
@@ -45,6 +51,12 @@ void vx_cli_action_help(const struct vx_action *a, FILE *f)
 	fprintf(f, "usage: vxtap %s [options]\n\n%s\n(API action %s)\n\noptions:\n", a->verb,
 		a->summary, a->name);
 	for (const struct vx_param *p = a->params; p->member; p++) {
+		if (p->flags & VX_P_HIDDEN)
+			continue;
+		if (p->type == VX_T_BOOL && (p->flags & VX_P_NEGATES)) {
+			fprintf(f, "  --%s\n      %s\n", p->option, p->help);
+			continue;
+		}
 		fprintf(f, "  --%s %s%s\n", p->option, type_syntax(p->type),
 			(p->flags & VX_P_REQUIRED) ? "   (required)" : "");
 		fprintf(f, "      %s\n", p->help);
@@ -85,7 +97,89 @@ static void new_client_token(char *out, size_t len)
 static bool is_list_type(enum vx_ptype t)
 {
 	return t == VX_T_STRING_LIST || t == VX_T_FILTERS || t == VX_T_TAG_SPECS ||
-	       t == VX_T_LB_TARGETS;
+	       t == VX_T_LB_TARGETS || t == VX_T_IP_PERMISSIONS;
+}
+
+/* The AWS CLI's simple options of the security-group rule verbs
+ * (--protocol, --port, --cidr, --source-group, --group-owner) become
+ * IpPermissions[0], as the AWS CLI builds it. 0, or 2 (a usage error). */
+static int simple_permission(const struct vx_action *a, json_t *simple, json_t *req, json_t *input)
+{
+	if (!json_object_size(simple))
+		return 0;
+	if (json_object_get(req, "IpPermissions") || json_object_get(input, "IpPermissions")) {
+		static const char *const order[][2] = {{"IpProtocol", "protocol"},
+						       {"Port", "port"},
+						       {"CidrIp", "cidr"},
+						       {"SourceGroup", "source-group"},
+						       {"UserId", "group-owner"}};
+		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+			if (json_object_get(simple, order[i][0])) {
+				fprintf(stderr, "vxtap %s: The --%s option is not compatible with "
+					"the --ip-permissions option\n", a->verb, order[i][1]);
+				break;
+			}
+		return 2;
+	}
+	json_t *perm = json_object();
+	const char *v;
+	if ((v = json_string_value(json_object_get(simple, "IpProtocol")))) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		bool number = *v && !*end;
+		if (number && (n < -1 || n > 255)) {
+			fprintf(stderr, "vxtap %s: protocol numbers must be in the range 0-255 or -1 "
+				"to specify all protocols\n", a->verb);
+			goto bad;
+		}
+		if (!number && strcmp(v, "tcp") && strcmp(v, "udp") && strcmp(v, "icmp") &&
+		    strcmp(v, "all")) {
+			fprintf(stderr, "vxtap %s: protocol parameter should be one of: "
+				"tcp|udp|icmp|all or any valid protocol number.\n", a->verb);
+			goto bad;
+		}
+		json_object_set_new(perm, "IpProtocol", json_string(strcmp(v, "all") ? v : "-1"));
+	}
+	if ((v = json_string_value(json_object_get(simple, "Port")))) {
+		long from, to;
+		char *end = NULL;
+		if (!strcmp(v, "-1") || !strcmp(v, "all")) {
+			from = to = -1;
+		} else {
+			const char *dash = strchr(v + 1, '-');
+			from = strtol(v, &end, 10);
+			bool ok = end != v && (dash ? end == dash : !*end);
+			to = from;
+			if (ok && dash) {
+				to = strtol(dash + 1, &end, 10);
+				ok = end != dash + 1 && !*end;
+			}
+			if (!ok) {
+				fprintf(stderr, "vxtap %s: port parameter should be of the form "
+					"<from[-to]> (e.g. 22 or 22-25)\n", a->verb);
+				goto bad;
+			}
+		}
+		json_object_set_new(perm, "FromPort", json_integer(from));
+		json_object_set_new(perm, "ToPort", json_integer(to));
+	}
+	json_t *pair = json_object();
+	if ((v = json_string_value(json_object_get(simple, "UserId"))))
+		json_object_set_new(pair, "UserId", json_string(v));
+	if ((v = json_string_value(json_object_get(simple, "SourceGroup"))))
+		json_object_set_new(pair, strncmp(v, "sg-", 3) ? "GroupName" : "GroupId",
+				    json_string(v));
+	if (json_object_size(pair))
+		json_object_set_new(perm, "UserIdGroupPairs", json_pack("[o]", pair));
+	else
+		json_decref(pair);
+	if ((v = json_string_value(json_object_get(simple, "CidrIp"))))
+		json_object_set_new(perm, "IpRanges", json_pack("[{s:s}]", "CidrIp", v));
+	json_object_set_new(req, "IpPermissions", json_pack("[o]", perm));
+	return 0;
+bad:
+	json_decref(perm);
+	return 2;
 }
 
 int vx_cli_open_store(const char *state, struct vx_store **st)
@@ -139,6 +233,7 @@ int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
 {
 	json_t *req = json_object();
 	json_t *input = NULL; /* --cli-input-json; command-line options override it */
+	json_t *simple = json_object(); /* --protocol, --port, … (VX_P_CLI_PERMISSION) */
 	const char *state = NULL;
 	int rc = 2;
 	struct vx_err err = {0};
@@ -146,6 +241,7 @@ int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
 		const char *arg = argv[i];
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h") || !strcmp(arg, "help")) {
 			vx_cli_action_help(a, stdout);
+			json_decref(simple);
 			json_decref(req);
 			return 0;
 		}
@@ -204,12 +300,15 @@ int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
 			}
 			p++;
 		}
+		if (p->member && (p->flags & VX_P_NEGATES))
+			negated = !negated;
 		if (!p->member) {
 			fprintf(stderr, "vxtap %s: unknown option %s (see vxtap %s --help)\n", a->verb,
 				arg, a->verb);
 			goto out;
 		}
-		if (json_object_get(req, p->member)) {
+		json_t *dest = (p->flags & VX_P_CLI_PERMISSION) ? simple : req;
+		if (json_object_get(dest, p->member)) {
 			fprintf(stderr, "vxtap %s: --%s given twice\n", a->verb, p->option);
 			goto out;
 		}
@@ -233,9 +332,11 @@ int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
 			fprintf(stderr, "vxtap %s: %s\n", a->verb, err.message);
 			goto out;
 		}
-		json_object_set_new(req, p->member, v);
+		json_object_set_new(dest, p->member, v);
 		i += n;
 	}
+	if (simple_permission(a, simple, req, input))
+		goto out;
 	if (input)
 		json_object_update_missing(req, input);
 	/* The AWS CLI fills ClientToken with a fresh UUID when it is not given. */
@@ -255,6 +356,7 @@ int vx_cmd_control(const struct vx_action *a, int argc, char **argv)
 		rc = fflush(stdout) == 0 ? 0 : 1;
 	}
 out:
+	json_decref(simple);
 	json_decref(input);
 	json_decref(req);
 	return rc;

@@ -197,6 +197,8 @@ static const struct vx_param P_CREATE_INTERFACE[] = {
 	{"Description", "description", VX_T_STRING, 0, "up to 255 characters"},
 	{"PrivateIpAddress", "private-ip-address", VX_T_STRING, REQ,
 	 "the address of a host elsewhere (an analyzer) that mirror targets send to"},
+	{"Groups", "groups", VX_T_STRING_LIST, 0,
+	 "its security groups: 0-5 sg- IDs (default: none)"},
 	{"TagSpecifications", "tag-specifications", VX_T_TAG_SPECS, 0, TAGS_HELP},
 	END,
 };
@@ -239,6 +241,153 @@ static const struct vx_param P_CONFIGURE[] = {
 	{"InstanceId", "instance-id", VX_T_STRING, 0, "i-…"},
 	{"AvailabilityZone", "availability-zone", VX_T_STRING, 0, "e.g. us-east-1a"},
 	{"AzId", "az-id", VX_T_STRING, 0, "e.g. use1-az1"},
+	END,
+};
+static const char GROUP_TEXT_HELP[] =
+	"up to 255 characters: letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*";
+static const struct vx_param P_CREATE_SG[] = {
+	{"Description", "description", VX_T_STRING, REQ, GROUP_TEXT_HELP},
+	{"GroupName", "group-name", VX_T_STRING, REQ,
+	 "1-255 characters as for the description, unique, not default, not starting with sg-"},
+	{"VpcId", "vpc-id", VX_T_STRING, 0, "the host's VPC (the default)"},
+	{"TagSpecifications", "tag-specifications", VX_T_TAG_SPECS, 0, TAGS_HELP},
+	END,
+};
+static const struct vx_param P_SG_ID[] = {
+	{"GroupId", "group-id", VX_T_STRING, 0, "sg-… (this or --group-name)"},
+	{"GroupName", "group-name", VX_T_STRING, 0, "the group's name"},
+	END,
+};
+static const struct vx_param P_DESCRIBE_SGS[] = {
+	{"GroupIds", "group-ids", VX_T_STRING_LIST, 0, "sg-… IDs"},
+	{"GroupNames", "group-names", VX_T_STRING_LIST, 0, "group names"},
+	{"NextToken", "next-token", VX_T_STRING, 0, "from the previous page"},
+	{"MaxResults", "max-results", VX_T_INT, 0, "5-1000 per page"},
+	{"Filters", "filters", VX_T_FILTERS, 0,
+	 "description, group-id, group-name, owner-id, vpc-id, ip-permission.cidr, "
+	 "ip-permission.from-port, ip-permission.group-id, ip-permission.ipv6-cidr, "
+	 "ip-permission.protocol, ip-permission.to-port, ip-permission.user-id, and "
+	 "egress.ip-permission.… alike, tag:<key>, tag-key"},
+	END,
+};
+
+/* The rule verbs: the API's members, then the AWS CLI's simple options. */
+#define SG_RULE_API_MEMBERS                                                                        \
+	{"IpPermissions", "ip-permissions", VX_T_IP_PERMISSIONS, 0,                                 \
+	 "rules: IpProtocol=tcp|udp|icmp|icmpv6|<0-255>|-1,FromPort=<n>,ToPort=<n>,"               \
+	 "IpRanges=[{CidrIp=<cidr>,Description=<text>}],Ipv6Ranges=[{CidrIpv6=<cidr>}],"           \
+	 "UserIdGroupPairs=[{GroupId=<sg-id>}]"},                                                  \
+	{"IpProtocol", "ip-protocol", VX_T_STRING, VX_P_HIDDEN, "see --protocol"},                 \
+	{"FromPort", "from-port", VX_T_INT, VX_P_HIDDEN, "see --port"},                            \
+	{"ToPort", "to-port", VX_T_INT, VX_P_HIDDEN, "see --port"},                                \
+	{"CidrIp", "cidr-ip", VX_T_STRING, VX_P_HIDDEN, "see --cidr"},                             \
+	{"SourceSecurityGroupName", "source-security-group-name", VX_T_STRING, VX_P_HIDDEN,        \
+	 "see --source-group"},                                                                    \
+	{"SourceSecurityGroupOwnerId", "source-security-group-owner-id", VX_T_STRING, VX_P_HIDDEN, \
+	 "see --group-owner"},                                                                     \
+	{"IpProtocol", "protocol", VX_T_STRING, VX_P_CLI_PERMISSION,                               \
+	 "one rule without --ip-permissions: tcp, udp, icmp, all or a number (-1: all)"},          \
+	{"Port", "port", VX_T_STRING, VX_P_CLI_PERMISSION,                                         \
+	 "22 or 22-25 (TCP, UDP); type-code for ICMP; all or -1"},                                 \
+	{"CidrIp", "cidr", VX_T_STRING, VX_P_CLI_PERMISSION, "the peer: an IPv4 CIDR block"},      \
+	{"SourceGroup", "source-group", VX_T_STRING, VX_P_CLI_PERMISSION,                          \
+	 "the peer: a security group's ID or name"},                                               \
+	{"UserId", "group-owner", VX_T_STRING, VX_P_CLI_PERMISSION,                                \
+	 "the source group's account (this host's)"}
+
+static const struct vx_param P_AUTHORIZE_INGRESS[] = {
+	{"GroupId", "group-id", VX_T_STRING, 0, "sg-… (this or --group-name)"},
+	{"GroupName", "group-name", VX_T_STRING, 0, "the group's name"},
+	SG_RULE_API_MEMBERS,
+	{"TagSpecifications", "tag-specifications", VX_T_TAG_SPECS, 0,
+	 "tags for the new rules: ResourceType=security-group-rule,Tags=[{Key=k,Value=v}]"},
+	END,
+};
+static const struct vx_param P_AUTHORIZE_EGRESS[] = {
+	{"GroupId", "group-id", VX_T_STRING, REQ, "sg-…"},
+	SG_RULE_API_MEMBERS,
+	{"TagSpecifications", "tag-specifications", VX_T_TAG_SPECS, 0,
+	 "tags for the new rules: ResourceType=security-group-rule,Tags=[{Key=k,Value=v}]"},
+	END,
+};
+static const struct vx_param P_REVOKE_INGRESS[] = {
+	{"GroupId", "group-id", VX_T_STRING, 0, "sg-… (this or --group-name)"},
+	{"GroupName", "group-name", VX_T_STRING, 0, "the group's name"},
+	SG_RULE_API_MEMBERS,
+	{"SecurityGroupRuleIds", "security-group-rule-ids", VX_T_STRING_LIST, 0,
+	 "sgr-… IDs of the group's inbound rules"},
+	END,
+};
+static const struct vx_param P_REVOKE_EGRESS[] = {
+	{"GroupId", "group-id", VX_T_STRING, REQ, "sg-…"},
+	SG_RULE_API_MEMBERS,
+	{"SecurityGroupRuleIds", "security-group-rule-ids", VX_T_STRING_LIST, 0,
+	 "sgr-… IDs of the group's outbound rules"},
+	END,
+};
+static const struct vx_param P_DESCRIBE_SG_RULES[] = {
+	{"Filters", "filters", VX_T_FILTERS, 0,
+	 "group-id, security-group-rule-id, tag:<key>, tag-key"},
+	{"SecurityGroupRuleIds", "security-group-rule-ids", VX_T_STRING_LIST, 0, "sgr-… IDs"},
+	{"NextToken", "next-token", VX_T_STRING, 0, "from the previous page"},
+	{"MaxResults", "max-results", VX_T_INT, 0, "5-1000 per page"},
+	END,
+};
+static const struct vx_param P_MODIFY_INTERFACE[] = {
+	{"NetworkInterfaceId", "network-interface-id", VX_T_STRING, REQ,
+	 "eni-… (a host interface or a registered one)"},
+	{"Groups", "groups", VX_T_STRING_LIST, 0,
+	 "its security groups, replacing the ones it has: 0-5 sg- IDs ('[]' for none)"},
+	END,
+};
+static const struct vx_param P_CREATE_ACL[] = {
+	{"TagSpecifications", "tag-specifications", VX_T_TAG_SPECS, 0, TAGS_HELP},
+	{"VpcId", "vpc-id", VX_T_STRING, REQ, "the host's VPC"},
+	END,
+};
+static const struct vx_param P_ACL_ID[] = {
+	{"NetworkAclId", "network-acl-id", VX_T_STRING, REQ, "acl-…"},
+	END,
+};
+static const struct vx_param P_DESCRIBE_ACLS[] = {
+	{"NextToken", "next-token", VX_T_STRING, 0, "from the previous page"},
+	{"MaxResults", "max-results", VX_T_INT, 0, "5-1000 per page"},
+	{"NetworkAclIds", "network-acl-ids", VX_T_STRING_LIST, 0, "acl-… IDs"},
+	{"Filters", "filters", VX_T_FILTERS, 0,
+	 "association.association-id, association.network-acl-id, association.subnet-id, "
+	 "default, entry.cidr, entry.egress, entry.icmp.code, entry.icmp.type, entry.ipv6-cidr, "
+	 "entry.port-range.from, entry.port-range.to, entry.protocol, entry.rule-action, "
+	 "entry.rule-number, network-acl-id, owner-id, vpc-id, tag:<key>, tag-key"},
+	END,
+};
+static const struct vx_param P_ACL_ENTRY[] = {
+	{"NetworkAclId", "network-acl-id", VX_T_STRING, REQ, "acl-…"},
+	{"RuleNumber", "rule-number", VX_T_INT, REQ,
+	 "1-32766, unique per direction; lowest number is tried first"},
+	{"Protocol", "protocol", VX_T_STRING, REQ,
+	 "a protocol number 0-255, -1 for all, or tcp, udp, icmp, icmpv6, all"},
+	{"RuleAction", "rule-action", VX_T_STRING, REQ, "allow or deny"},
+	{"Egress", "egress", VX_T_BOOL, 0, "an outbound entry (this or --ingress is required)"},
+	{"Egress", "ingress", VX_T_BOOL, VX_P_NEGATES, "an inbound entry"},
+	{"CidrBlock", "cidr-block", VX_T_STRING, 0, "an IPv4 network (this or --ipv6-cidr-block)"},
+	{"Ipv6CidrBlock", "ipv6-cidr-block", VX_T_STRING, 0, "an IPv6 network"},
+	{"IcmpTypeCode", "icmp-type-code", VX_T_ICMP_TYPE_CODE, 0,
+	 "Type=<-1-255>,Code=<-1-255>: required for ICMP, and for ICMPv6 with an IPv6 block"},
+	{"PortRange", "port-range", VX_T_ACL_PORT_RANGE, 0,
+	 "From=<0-65535>,To=<0-65535>: required for TCP and UDP"},
+	END,
+};
+static const struct vx_param P_DELETE_ACL_ENTRY[] = {
+	{"NetworkAclId", "network-acl-id", VX_T_STRING, REQ, "acl-…"},
+	{"RuleNumber", "rule-number", VX_T_INT, REQ, "1-32766"},
+	{"Egress", "egress", VX_T_BOOL, 0, "an outbound entry (this or --ingress is required)"},
+	{"Egress", "ingress", VX_T_BOOL, VX_P_NEGATES, "an inbound entry"},
+	END,
+};
+static const struct vx_param P_ACL_ASSOCIATION[] = {
+	{"AssociationId", "association-id", VX_T_STRING, REQ,
+	 "aclassoc-… (describe-network-acls: a subnet's current association)"},
+	{"NetworkAclId", "network-acl-id", VX_T_STRING, REQ, "the ACL the subnet gets: acl-…"},
 	END,
 };
 static const struct vx_param P_NONE[] = {END};
@@ -327,5 +476,54 @@ const struct vx_action vx_actions[] = {
 	{"DescribeTrafficMirrorFilterRules", "describe-traffic-mirror-filter-rules",
 	 "List filter rules (ingress before egress, by rule number, per filter).",
 	 P_DESCRIBE_RULES, vx_h_describe_rules, 0},
+	/* Appended, never inserted: the request fuzzer's seeds name actions
+	 * by their index in this table. */
+	{"CreateSecurityGroup", "create-security-group",
+	 "Create a security group in the host's VPC (it allows all outbound traffic).",
+	 P_CREATE_SG, vx_h_create_security_group, MUT},
+	{"DeleteSecurityGroup", "delete-security-group",
+	 "Delete a group that no interface and no other group's rule uses.", P_SG_ID,
+	 vx_h_delete_security_group, MUT},
+	{"DescribeSecurityGroups", "describe-security-groups",
+	 "List security groups with their inbound and outbound rules.", P_DESCRIBE_SGS,
+	 vx_h_describe_security_groups, 0},
+	{"AuthorizeSecurityGroupIngress", "authorize-security-group-ingress",
+	 "Add inbound rules to a security group (at most 60 per address family).",
+	 P_AUTHORIZE_INGRESS, vx_h_authorize_ingress, MUT},
+	{"AuthorizeSecurityGroupEgress", "authorize-security-group-egress",
+	 "Add outbound rules to a security group (at most 60 per address family).",
+	 P_AUTHORIZE_EGRESS, vx_h_authorize_egress, MUT},
+	{"RevokeSecurityGroupIngress", "revoke-security-group-ingress",
+	 "Remove inbound rules, named as they were added or by sgr- ID.", P_REVOKE_INGRESS,
+	 vx_h_revoke_ingress, MUT},
+	{"RevokeSecurityGroupEgress", "revoke-security-group-egress",
+	 "Remove outbound rules, named as they were added or by sgr- ID.", P_REVOKE_EGRESS,
+	 vx_h_revoke_egress, MUT},
+	{"DescribeSecurityGroupRules", "describe-security-group-rules",
+	 "List security group rules one by one, with their sgr- IDs.", P_DESCRIBE_SG_RULES,
+	 vx_h_describe_security_group_rules, 0},
+	{"ModifyNetworkInterfaceAttribute", "modify-network-interface-attribute",
+	 "Set the security groups of an interface.", P_MODIFY_INTERFACE,
+	 vx_h_modify_interface_attribute, MUT},
+	{"CreateNetworkAcl", "create-network-acl",
+	 "Create a network ACL (it denies everything until it has entries).", P_CREATE_ACL,
+	 vx_h_create_network_acl, MUT | TOK},
+	{"DeleteNetworkAcl", "delete-network-acl",
+	 "Delete a network ACL that is not the default and no subnet uses.", P_ACL_ID,
+	 vx_h_delete_network_acl, MUT},
+	{"DescribeNetworkAcls", "describe-network-acls",
+	 "List network ACLs with their entries and subnet associations.", P_DESCRIBE_ACLS,
+	 vx_h_describe_network_acls, 0},
+	{"CreateNetworkAclEntry", "create-network-acl-entry",
+	 "Add a numbered allow/deny entry (at most 20 per direction and address family).",
+	 P_ACL_ENTRY, vx_h_create_network_acl_entry, MUT},
+	{"ReplaceNetworkAclEntry", "replace-network-acl-entry",
+	 "Replace the entry of that number and direction.", P_ACL_ENTRY,
+	 vx_h_replace_network_acl_entry, MUT},
+	{"DeleteNetworkAclEntry", "delete-network-acl-entry", "Delete an entry.",
+	 P_DELETE_ACL_ENTRY, vx_h_delete_network_acl_entry, MUT},
+	{"ReplaceNetworkAclAssociation", "replace-network-acl-association",
+	 "Give a subnet another network ACL (the association gets a new ID).",
+	 P_ACL_ASSOCIATION, vx_h_replace_network_acl_association, MUT},
 	{NULL, NULL, NULL, NULL, NULL, 0},
 };

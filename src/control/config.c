@@ -1,6 +1,9 @@
 /* Loading the data path's configuration from the store. */
 #include "vxtap/config.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +269,214 @@ static int load_ifaces(struct vx_store *st, struct vx_config *cfg)
 	return rc;
 }
 
+/* ---- security groups, network ACLs, interfaces ---- */
+
+/* A rule's IpProtocol as the policy engine takes it: a number, -1 for all. */
+static int16_t protocol_number(const char *p)
+{
+	static const struct {
+		const char *name;
+		int16_t number;
+	} named[] = {{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}};
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (!strcmp(p, named[i].name))
+			return named[i].number;
+	return (int16_t)atoi(p);
+}
+
+static int load_groups(struct vx_store *st, struct vx_policy_cfg *p)
+{
+	sqlite3 *db = vx_store_db(st);
+	sqlite3_stmt *g, *r;
+	if (sqlite3_prepare_v2(db, "SELECT id FROM security_group ORDER BY created, rowid", -1, &g,
+			       NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT egress, protocol, from_port, to_port, cidr_ipv4, cidr_ipv6, "
+			       "ref_group_id FROM security_group_rule WHERE group_id=? "
+			       "ORDER BY egress, created, rowid",
+			       -1, &r, NULL) != SQLITE_OK) {
+		sqlite3_finalize(g);
+		return -1;
+	}
+	size_t cap = 0;
+	int rc = 0;
+	while (rc == 0 && sqlite3_step(g) == SQLITE_ROW) {
+		struct vx_sg_cfg *sg = append_slot(&p->groups, &p->n_groups, &cap, sizeof(*p->groups));
+		if (!sg) {
+			rc = -1;
+			break;
+		}
+		copy_text(sg->id, sizeof(sg->id), g, 0);
+		sqlite3_reset(r);
+		sqlite3_bind_text(r, 1, sg->id, -1, SQLITE_STATIC);
+		size_t rcap = 0;
+		while (sqlite3_step(r) == SQLITE_ROW) {
+			struct vx_sg_rule *rule =
+				append_slot(&sg->rules, &sg->n_rules, &rcap, sizeof(*sg->rules));
+			if (!rule) {
+				rc = -1;
+				break;
+			}
+			rule->egress = sqlite3_column_int(r, 0);
+			rule->match.protocol = protocol_number(vx_col_text(r, 1));
+			rule->match.from_port = sqlite3_column_int(r, 2);
+			rule->match.to_port = sqlite3_column_int(r, 3);
+			if (vx_col_text(r, 6)) {
+				rule->by_group = true;
+				copy_text(rule->group_id, sizeof(rule->group_id), r, 6);
+			} else {
+				vx_cidr_parse(vx_col_text(r, vx_col_text(r, 4) ? 4 : 5), &rule->cidr,
+					      NULL, 0);
+			}
+		}
+	}
+	sqlite3_finalize(g);
+	sqlite3_finalize(r);
+	return rc;
+}
+
+static int load_nacls(struct vx_store *st, struct vx_policy_cfg *p)
+{
+	sqlite3 *db = vx_store_db(st);
+	sqlite3_stmt *a, *e;
+	if (sqlite3_prepare_v2(db, "SELECT id FROM network_acl ORDER BY created, rowid", -1, &a,
+			       NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT egress, rule_number, protocol, action, cidr_ipv4, cidr_ipv6, "
+			       "port_from, port_to, icmp_type, icmp_code FROM network_acl_entry "
+			       "WHERE acl_id=? ORDER BY egress, rule_number",
+			       -1, &e, NULL) != SQLITE_OK) {
+		sqlite3_finalize(a);
+		return -1;
+	}
+	size_t cap = 0;
+	int rc = 0;
+	while (rc == 0 && sqlite3_step(a) == SQLITE_ROW) {
+		struct vx_nacl_cfg *acl = append_slot(&p->nacls, &p->n_nacls, &cap, sizeof(*p->nacls));
+		if (!acl) {
+			rc = -1;
+			break;
+		}
+		copy_text(acl->id, sizeof(acl->id), a, 0);
+		sqlite3_reset(e);
+		sqlite3_bind_text(e, 1, acl->id, -1, SQLITE_STATIC);
+		size_t ecap = 0;
+		while (sqlite3_step(e) == SQLITE_ROW) {
+			struct vx_nacl_entry *en = append_slot(&acl->entries, &acl->n_entries, &ecap,
+							       sizeof(*acl->entries));
+			if (!en) {
+				rc = -1;
+				break;
+			}
+			en->egress = sqlite3_column_int(e, 0);
+			en->number = (uint16_t)sqlite3_column_int(e, 1);
+			en->match.protocol = (int16_t)sqlite3_column_int(e, 2);
+			en->allow = !strcmp(vx_col_text(e, 3), "allow");
+			vx_cidr_parse(vx_col_text(e, vx_col_text(e, 4) ? 4 : 5), &en->cidr, NULL, 0);
+			/* Ports of TCP and UDP, type and code of ICMP; -1 otherwise. */
+			int from = sqlite3_column_type(e, 8) != SQLITE_NULL ? 8 : 6;
+			en->match.from_port = sqlite3_column_type(e, from) == SQLITE_NULL
+						      ? -1
+						      : sqlite3_column_int(e, from);
+			en->match.to_port = sqlite3_column_type(e, from + 1) == SQLITE_NULL
+						    ? -1
+						    : sqlite3_column_int(e, from + 1);
+		}
+	}
+	sqlite3_finalize(a);
+	sqlite3_finalize(e);
+	return rc;
+}
+
+static void add_address(struct vx_policy_iface *pi, int family, const void *addr)
+{
+	size_t len = family == 4 ? 4 : 16;
+	for (size_t i = 0; i < pi->n_addresses; i++)
+		if (pi->addresses[i].family == family && !memcmp(pi->addresses[i].addr, addr, len))
+			return;
+	if (pi->n_addresses == sizeof(pi->addresses) / sizeof(pi->addresses[0]))
+		return;
+	pi->addresses[pi->n_addresses].family = (uint8_t)family;
+	memset(pi->addresses[pi->n_addresses].addr, 0, 16);
+	memcpy(pi->addresses[pi->n_addresses].addr, addr, len);
+	pi->n_addresses++;
+}
+
+/* Every interface: its stored address first, then (a host interface that
+ * is present) the addresses it has now; its groups; its subnet's ACL. */
+static int load_policy_ifaces(struct vx_store *st, struct vx_policy_cfg *p)
+{
+	sqlite3 *db = vx_store_db(st);
+	sqlite3_stmt *s, *g;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT n.id, n.kind, n.ifname, n.private_ip, n.present, "
+			       "(SELECT acl_id FROM network_acl_association WHERE subnet_id="
+			       "COALESCE(n.subnet_id, (SELECT value FROM meta WHERE key='subnet-id'))) "
+			       "FROM network_interface n ORDER BY n.kind, n.ifname, n.id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT group_id FROM network_interface_group WHERE eni_id=? "
+			       "ORDER BY position",
+			       -1, &g, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return -1;
+	}
+	struct ifaddrs *live = NULL;
+	if (getifaddrs(&live) < 0)
+		live = NULL;
+	size_t cap = 0;
+	int rc = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct vx_policy_iface *pi =
+			append_slot(&p->ifaces, &p->n_ifaces, &cap, sizeof(*p->ifaces));
+		if (!pi) {
+			rc = -1;
+			break;
+		}
+		copy_text(pi->eni, sizeof(pi->eni), s, 0);
+		copy_text(pi->nacl_id, sizeof(pi->nacl_id), s, 5);
+		uint8_t family, addr[16];
+		if (vx_col_text(s, 3) && vx_addr_parse(vx_col_text(s, 3), &family, addr) == 0)
+			add_address(pi, family, addr);
+		const char *ifname = vx_col_text(s, 2);
+		if (!strcmp(vx_col_text(s, 1), "host") && sqlite3_column_int(s, 4) && ifname)
+			for (struct ifaddrs *a = live; a; a = a->ifa_next) {
+				if (!a->ifa_addr || strcmp(a->ifa_name, ifname))
+					continue;
+				if (a->ifa_addr->sa_family == AF_INET)
+					add_address(pi, 4,
+						    &((const struct sockaddr_in *)a->ifa_addr)->sin_addr);
+				else if (a->ifa_addr->sa_family == AF_INET6)
+					add_address(pi, 6,
+						    &((const struct sockaddr_in6 *)a->ifa_addr)->sin6_addr);
+			}
+		sqlite3_reset(g);
+		sqlite3_bind_text(g, 1, pi->eni, -1, SQLITE_STATIC);
+		while (sqlite3_step(g) == SQLITE_ROW && pi->n_groups < VX_SG_PER_INTERFACE)
+			copy_text(pi->groups[pi->n_groups++], sizeof(pi->groups[0]), g, 0);
+	}
+	if (live)
+		freeifaddrs(live);
+	sqlite3_finalize(s);
+	sqlite3_finalize(g);
+	return rc;
+}
+
+static void policy_free(struct vx_policy_cfg *p)
+{
+	for (size_t i = 0; i < p->n_groups; i++)
+		free(p->groups[i].rules);
+	for (size_t i = 0; i < p->n_nacls; i++)
+		free(p->nacls[i].entries);
+	free(p->groups);
+	free(p->nacls);
+	free(p->ifaces);
+	memset(p, 0, sizeof(*p));
+}
+
 int vx_config_load(struct vx_store *st, struct vx_config **out, struct vx_err *err)
 {
 	*out = NULL;
@@ -279,7 +490,9 @@ int vx_config_load(struct vx_store *st, struct vx_config **out, struct vx_err *e
 	cfg->generation = vx_store_generation(st);
 	int rc = vx_store_host(st, &cfg->host, err);
 	if (rc == 0 && (load_targets(st, cfg) < 0 || load_sources(st, cfg) < 0 ||
-			load_flow_logs(st, cfg) < 0 || load_ifaces(st, cfg) < 0))
+			load_flow_logs(st, cfg) < 0 || load_ifaces(st, cfg) < 0 ||
+			load_groups(st, &cfg->policy) < 0 || load_nacls(st, &cfg->policy) < 0 ||
+			load_policy_ifaces(st, &cfg->policy) < 0))
 		rc = vx_store_fail(st, err, "load configuration");
 	vx_store_rollback(st); /* a read: nothing to commit */
 	if (rc < 0) {
@@ -300,6 +513,7 @@ void vx_config_free(struct vx_config *cfg)
 	free(cfg->sources);
 	free(cfg->flow_logs);
 	free(cfg->ifaces);
+	policy_free(&cfg->policy);
 	free(cfg);
 }
 
@@ -370,9 +584,24 @@ json_t *vx_config_json(const struct vx_config *cfg)
 				  "MaxAggregationInterval", f->max_interval_s, "InterfaceNames",
 				  names));
 	}
-	return json_pack("{s:I, s:{s:s, s:s, s:s, s:s, s:s}, s:o, s:o}", "Generation",
+	/* Policy: how many groups and ACLs, and each interface's. */
+	const struct vx_policy_cfg *p = &cfg->policy;
+	json_t *ifaces = json_array();
+	for (size_t i = 0; i < p->n_ifaces; i++) {
+		const struct vx_policy_iface *pi = &p->ifaces[i];
+		json_t *groups = json_array();
+		for (unsigned k = 0; k < pi->n_groups; k++)
+			json_array_append_new(groups, json_string(pi->groups[k]));
+		json_t *o = json_pack("{s:s, s:o}", "NetworkInterfaceId", pi->eni, "Groups", groups);
+		if (pi->nacl_id[0])
+			json_object_set_new(o, "NetworkAclId", json_string(pi->nacl_id));
+		json_array_append_new(ifaces, o);
+	}
+	json_t *policy = json_pack("{s:I, s:I, s:o}", "SecurityGroups", (json_int_t)p->n_groups,
+				   "NetworkAcls", (json_int_t)p->n_nacls, "Interfaces", ifaces);
+	return json_pack("{s:I, s:{s:s, s:s, s:s, s:s, s:s}, s:o, s:o, s:o}", "Generation",
 			 (json_int_t)cfg->generation, "Host", "AccountId", cfg->host.account_id,
 			 "Region", cfg->host.region, "VpcId", cfg->host.vpc_id, "SubnetId",
 			 cfg->host.subnet_id, "InstanceId", cfg->host.instance_id, "Sources",
-			 sources, "FlowLogs", flow_logs);
+			 sources, "FlowLogs", flow_logs, "Policy", policy);
 }

@@ -76,6 +76,14 @@ const char *vx_col_text(void *stmt, int col);
  * new eni- ID, known ones keep theirs). Inside a write transaction. */
 int vx_interfaces_sync(struct vx_store *st, struct vx_err *err);
 
+/* Security groups of a network interface: check the list in request
+ * member `member` (IDs of existing groups, at most 5, duplicates once),
+ * then replace the interface's groups with it; render them as
+ * [{GroupId, GroupName}] in their order. */
+int vx_interface_groups_check(struct vx_call *c, const char *member);
+int vx_interface_groups_write(struct vx_call *c, const char *eni, const char *member);
+json_t *vx_interface_groups_json(struct vx_store *st, const char *eni);
+
 /* Handlers, one per action. */
 int vx_h_create_target(struct vx_call *c);
 int vx_h_delete_target(struct vx_call *c);
@@ -107,5 +115,21 @@ int vx_h_configure_host(struct vx_call *c);
 int vx_h_describe_host(struct vx_call *c);
 int vx_h_export_state(struct vx_call *c);
 int vx_h_apply_state(struct vx_call *c);
+int vx_h_create_security_group(struct vx_call *c);
+int vx_h_delete_security_group(struct vx_call *c);
+int vx_h_describe_security_groups(struct vx_call *c);
+int vx_h_authorize_ingress(struct vx_call *c);
+int vx_h_authorize_egress(struct vx_call *c);
+int vx_h_revoke_ingress(struct vx_call *c);
+int vx_h_revoke_egress(struct vx_call *c);
+int vx_h_describe_security_group_rules(struct vx_call *c);
+int vx_h_modify_interface_attribute(struct vx_call *c);
+int vx_h_create_network_acl(struct vx_call *c);
+int vx_h_delete_network_acl(struct vx_call *c);
+int vx_h_describe_network_acls(struct vx_call *c);
+int vx_h_create_network_acl_entry(struct vx_call *c);
+int vx_h_replace_network_acl_entry(struct vx_call *c);
+int vx_h_delete_network_acl_entry(struct vx_call *c);
+int vx_h_replace_network_acl_association(struct vx_call *c);
 
 #endif

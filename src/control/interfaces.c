@@ -128,7 +128,7 @@ int vx_interfaces_sync(struct vx_store *st, struct vx_err *err)
 	}
 	sqlite3_finalize(gone);
 	free(ifs);
-	return 0;
+	return vx_store_sync_acl_associations(st, err);
 }
 
 /* ---- describe-network-interfaces ---- */
@@ -154,7 +154,7 @@ static json_t *render_interface(struct vx_store *st, sqlite3_stmt *s, const void
 	}
 	json_object_set_new(o, "AvailabilityZone", json_string(host->availability_zone));
 	json_object_set_new(o, "Description", json_string(vx_col_text(s, 3)));
-	json_object_set_new(o, "Groups", json_array());
+	json_object_set_new(o, "Groups", vx_interface_groups_json(st, id));
 	json_object_set_new(o, "InterfaceType", json_string("interface"));
 	json_object_set_new(o, "Ipv6Addresses", json_array());
 	if (vx_col_text(s, 4))
@@ -198,6 +198,8 @@ int vx_h_describe_interfaces(struct vx_call *c)
 		{"attachment.status", "Attachment.Status"},
 		{"availability-zone", "AvailabilityZone"},
 		{"description", "Description"},
+		{"group-id", "Groups.GroupId"},
+		{"group-name", "Groups.GroupName"},
 		{"interface-type", "InterfaceType"},
 		{"mac-address", "MacAddress"},
 		{"network-interface-id", "NetworkInterfaceId"},
@@ -226,7 +228,8 @@ int vx_h_create_interface(struct vx_call *c)
 				  "Expected a subnet ID: subnet- and 8 or 17 hex digits.");
 	if (desc && strlen(desc) > 255)
 		return vx_invalid(c, "Description", desc, "A description has at most 255 characters.");
-	if (vx_tags_validate(c, "network-interface") < 0)
+	if (vx_interface_groups_check(c, "Groups") < 0 ||
+	    vx_tags_validate(c, "network-interface") < 0)
 		return -1;
 	char id[40], created[24];
 	vx_new_object_id(c, "eni", id, sizeof(id));
@@ -236,7 +239,7 @@ int vx_h_create_interface(struct vx_call *c)
 			  "INSERT INTO network_interface(id, kind, description, private_ip, "
 			  "subnet_id, present, created) VALUES(?,'remote',?,?,?,0,CAST(? AS INTEGER))",
 			  5, args) < 0 ||
-	    vx_tags_store(c, id) < 0)
+	    vx_interface_groups_write(c, id, "Groups") < 0 || vx_tags_store(c, id) < 0)
 		return -1;
 	c->resp = json_object();
 	json_object_set_new(c->resp, "NetworkInterface", interface_json(c->store, id));

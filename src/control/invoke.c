@@ -137,6 +137,49 @@ static int check_member(struct vx_err *err, const struct vx_param *p, json_t *v)
 		return 0;
 	case VX_T_DOCUMENT:
 		return json_is_object(v) ? 0 : bad_type(err, p->member, v, "a JSON object");
+	case VX_T_IP_PERMISSIONS:
+		if (!json_is_array(v))
+			return bad_type(err, p->member, v, "a list of IP permissions");
+		json_array_foreach(v, i, e) {
+			static const char *const keys[] = {"IpProtocol",       "FromPort", "ToPort",
+							   "UserIdGroupPairs", "IpRanges", "Ipv6Ranges",
+							   "PrefixListIds",    NULL};
+			static const char *const pair_keys[] = {"Description", "UserId", "GroupName",
+								"GroupId", "VpcId", "VpcPeeringConnectionId",
+								"PeeringStatus", NULL};
+			static const char *const range_keys[] = {"Description", "CidrIp", NULL};
+			static const char *const range6_keys[] = {"Description", "CidrIpv6", NULL};
+			static const char *const prefix_keys[] = {"Description", "PrefixListId", NULL};
+			static const struct {
+				const char *member, *full;
+				const char *const *keys;
+				const char *types;
+			} lists[] = {
+				{"UserIdGroupPairs", "IpPermissions.UserIdGroupPairs", pair_keys,
+				 "sssssss"},
+				{"IpRanges", "IpPermissions.IpRanges", range_keys, "ss"},
+				{"Ipv6Ranges", "IpPermissions.Ipv6Ranges", range6_keys, "ss"},
+				{"PrefixListIds", "IpPermissions.PrefixListIds", prefix_keys, "ss"},
+			};
+			if (check_struct(err, p->member, e, keys, "siiaaaa") < 0)
+				return -1;
+			for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+				size_t j;
+				json_t *x;
+				json_array_foreach(json_object_get(e, lists[l].member), j, x) if (
+					check_struct(err, lists[l].full, x, lists[l].keys,
+						     lists[l].types) < 0) return -1;
+			}
+		}
+		return 0;
+	case VX_T_ACL_PORT_RANGE: {
+		static const char *const keys[] = {"From", "To", NULL};
+		return check_struct(err, p->member, v, keys, "ii");
+	}
+	case VX_T_ICMP_TYPE_CODE: {
+		static const char *const keys[] = {"Code", "Type", NULL};
+		return check_struct(err, p->member, v, keys, "ii");
+	}
 	case VX_T_LB_TARGETS:
 		if (!json_is_array(v))
 			return bad_type(err, p->member, v, "a list of Id=address,Port=port targets");
@@ -169,7 +212,7 @@ static int check_request(const struct vx_action *a, json_t *req, struct vx_err *
 			continue;
 		}
 		const struct vx_param *p = a->params;
-		while (p && p->member && strcmp(p->member, k))
+		while (p && p->member && (strcmp(p->member, k) || (p->flags & VX_P_CLI_PERMISSION)))
 			p++;
 		if (!p || !p->member)
 			return vx_err_set(err, "UnknownParameter", "The parameter %s is not recognized.", k);
@@ -318,7 +361,10 @@ int vx_action_invoke(struct vx_store *st, const struct vx_action *action, json_t
 	}
 
 	struct vx_call call = {.store = st, .action = action, .req = req, .err = err};
-	if (action->run(&call) < 0) {
+	/* A change may add or remove a subnet (configure, registered
+	 * interfaces): each subnet keeps exactly one network ACL association. */
+	if (action->run(&call) < 0 ||
+	    (mutates && vx_store_sync_acl_associations(st, err) < 0)) {
 		free(canon);
 		json_decref(call.resp);
 		goto fail;

@@ -91,6 +91,55 @@ static const struct field lb_target_fields[] = {
 };
 static const struct shape lb_target_shape = SHAPE(lb_target_fields);
 
+static const struct field group_pair_fields[] = {
+    {"Description", F_STRING, NULL}, {"UserId", F_STRING, NULL},
+    {"GroupName", F_STRING, NULL},   {"GroupId", F_STRING, NULL},
+    {"VpcId", F_STRING, NULL},       {"VpcPeeringConnectionId", F_STRING, NULL},
+    {"PeeringStatus", F_STRING, NULL},
+};
+static const struct shape group_pair_shape = SHAPE(group_pair_fields);
+
+static const struct field ip_range_fields[] = {
+    {"Description", F_STRING, NULL},
+    {"CidrIp", F_STRING, NULL},
+};
+static const struct shape ip_range_shape = SHAPE(ip_range_fields);
+
+static const struct field ipv6_range_fields[] = {
+    {"Description", F_STRING, NULL},
+    {"CidrIpv6", F_STRING, NULL},
+};
+static const struct shape ipv6_range_shape = SHAPE(ipv6_range_fields);
+
+static const struct field prefix_list_fields[] = {
+    {"Description", F_STRING, NULL},
+    {"PrefixListId", F_STRING, NULL},
+};
+static const struct shape prefix_list_shape = SHAPE(prefix_list_fields);
+
+static const struct field ip_permission_fields[] = {
+    {"IpProtocol", F_STRING, NULL},
+    {"FromPort", F_INT, NULL},
+    {"ToPort", F_INT, NULL},
+    {"UserIdGroupPairs", F_STRUCT_LIST, &group_pair_shape},
+    {"IpRanges", F_STRUCT_LIST, &ip_range_shape},
+    {"Ipv6Ranges", F_STRUCT_LIST, &ipv6_range_shape},
+    {"PrefixListIds", F_STRUCT_LIST, &prefix_list_shape},
+};
+static const struct shape ip_permission_shape = SHAPE(ip_permission_fields);
+
+static const struct field acl_port_range_fields[] = {
+    {"From", F_INT, NULL},
+    {"To", F_INT, NULL},
+};
+static const struct shape acl_port_range_shape = SHAPE(acl_port_range_fields);
+
+static const struct field icmp_type_code_fields[] = {
+    {"Code", F_INT, NULL},
+    {"Type", F_INT, NULL},
+};
+static const struct shape icmp_type_code_shape = SHAPE(icmp_type_code_fields);
+
 /* ---- Errors ---- */
 
 struct ctx {
@@ -1056,6 +1105,20 @@ json_t *vx_shorthand_parse(const char *option, enum vx_ptype type, char *const *
 		cx.syntax = "Id=<address>,Port=<int> or JSON";
 		sh = &lb_target_shape;
 		list = true;
+		break;
+	case VX_T_IP_PERMISSIONS:
+		cx.syntax = "IpProtocol=<string>,FromPort=<int>,ToPort=<int>,IpRanges=[{CidrIp=<cidr>}],"
+		            "Ipv6Ranges=[{CidrIpv6=<cidr>}],UserIdGroupPairs=[{GroupId=<sg-id>}] or JSON";
+		sh = &ip_permission_shape;
+		list = true;
+		break;
+	case VX_T_ACL_PORT_RANGE:
+		cx.syntax = "From=<int>,To=<int> or JSON";
+		sh = &acl_port_range_shape;
+		break;
+	case VX_T_ICMP_TYPE_CODE:
+		cx.syntax = "Type=<int>,Code=<int> or JSON";
+		sh = &icmp_type_code_shape;
 		break;
 	default:
 		cx.syntax = "a value";

@@ -43,6 +43,12 @@ static json_t *export_interfaces(struct vx_call *c)
 		if (vx_col_text(s, 5))
 			json_object_set_new(o, "SubnetId", json_string(vx_col_text(s, 5)));
 		json_object_set_new(o, "Tags", vx_tags_json(c->store, vx_col_text(s, 0)));
+		json_t *groups = vx_interface_groups_json(c->store, vx_col_text(s, 0)), *g;
+		json_t *ids = json_array();
+		size_t k;
+		json_array_foreach(groups, k, g) json_array_append(ids, json_object_get(g, "GroupId"));
+		json_decref(groups);
+		json_object_set_new(o, "Groups", ids);
 		json_array_append_new(list, o);
 	}
 	sqlite3_finalize(s);
@@ -62,6 +68,9 @@ int vx_h_export_state(struct vx_call *c)
 		{"DescribeTrafficMirrorFilters", "TrafficMirrorFilters"},
 		{"DescribeTrafficMirrorSessions", "TrafficMirrorSessions"},
 		{"DescribeFlowLogs", "FlowLogs"},
+		{"DescribeSecurityGroups", "SecurityGroups"},
+		{"DescribeSecurityGroupRules", "SecurityGroupRules"},
+		{"DescribeNetworkAcls", "NetworkAcls"},
 	};
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		json_t *items = describe_list(c, parts[i][0], parts[i][1]);
@@ -173,11 +182,19 @@ static int apply_interfaces(struct vx_call *c, json_t *list)
 				if (rc < 0)
 					return -1;
 			}
+			if (json_array_size(json_object_get(o, "Groups")) &&
+			    create(c, "ModifyNetworkInterfaceAttribute",
+				   json_pack("{s:s, s:O}", "NetworkInterfaceId", id, "Groups",
+					     json_object_get(o, "Groups")),
+				   id, "NetworkInterfaces", i) < 0)
+				return -1;
 		} else if (kind && !strcmp(kind, "remote")) {
 			json_t *req = json_object();
 			copy_member(req, o, "PrivateIpAddress", NULL);
 			copy_member(req, o, "SubnetId", NULL);
 			copy_member(req, o, "Description", NULL);
+			if (json_array_size(json_object_get(o, "Groups")))
+				copy_member(req, o, "Groups", NULL);
 			tag_specs(req, o, "Tags", "network-interface");
 			if (create(c, "CreateNetworkInterface", req, id, "NetworkInterfaces", i) < 0)
 				return -1;
@@ -327,6 +344,199 @@ static int apply_flow_logs(struct vx_call *c, json_t *list)
 	return 0;
 }
 
+/* A default object (the default group, the default ACL) of the document:
+ * inserted as it is, since no create action makes one. */
+static int insert_default(struct vx_call *c, const char *sql, const char *const *args, int nargs,
+			  json_t *o, const char *tag_type, const char *id)
+{
+	if (vx_store_exec(c->store, c->err, sql, nargs, args) < 0)
+		return -1;
+	json_t *req = json_object();
+	tag_specs(req, o, "Tags", tag_type);
+	struct vx_call sub = *c;
+	sub.req = req;
+	int rc = vx_tags_store(&sub, id);
+	json_decref(req);
+	return rc;
+}
+
+static int apply_security_groups(struct vx_call *c, json_t *list)
+{
+	size_t i;
+	json_t *o;
+	bool have_default = false;
+	json_array_foreach(list, i, o) {
+		const char *id = doc_id(c, o, "GroupId", "sg", "SecurityGroups", i);
+		if (!id)
+			return -1;
+		const char *name = str(o, "GroupName");
+		if (name && !strcmp(name, "default") && !have_default) {
+			have_default = true;
+			char created[24];
+			snprintf(created, sizeof(created), "%lld", (long long)vx_now_ms());
+			const char *args[] = {id, str(o, "Description") ? str(o, "Description") : "",
+					      created};
+			if (insert_default(c,
+					   "INSERT INTO security_group(id, name, description, "
+					   "is_default, created) VALUES(?,'default',?,1,"
+					   "CAST(? AS INTEGER))",
+					   args, 3, o, "security-group", id) < 0)
+				return -1;
+			continue;
+		}
+		json_t *req = json_object();
+		copy_member(req, o, "GroupName", NULL);
+		copy_member(req, o, "Description", NULL);
+		copy_member(req, o, "VpcId", NULL);
+		tag_specs(req, o, "Tags", "security-group");
+		if (create(c, "CreateSecurityGroup", req, id, "SecurityGroups", i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One rule per call, so that it keeps its sgr- ID. */
+static int apply_security_group_rules(struct vx_call *c, json_t *list)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(list, i, o) {
+		const char *id = doc_id(c, o, "SecurityGroupRuleId", "sgr", "SecurityGroupRules", i);
+		if (!id)
+			return -1;
+		json_t *perm = json_object(), *peer = json_object();
+		copy_member(perm, o, "IpProtocol", NULL);
+		copy_member(perm, o, "FromPort", NULL);
+		copy_member(perm, o, "ToPort", NULL);
+		copy_member(peer, o, "Description", NULL);
+		const char *list_name = "UserIdGroupPairs";
+		if (json_object_get(o, "CidrIpv4")) {
+			copy_member(peer, o, "CidrIpv4", "CidrIp");
+			list_name = "IpRanges";
+		} else if (json_object_get(o, "CidrIpv6")) {
+			copy_member(peer, o, "CidrIpv6", NULL);
+			list_name = "Ipv6Ranges";
+		} else {
+			copy_member(peer, json_object_get(o, "ReferencedGroupInfo"), "GroupId", NULL);
+		}
+		json_object_set_new(perm, list_name, json_pack("[o]", peer));
+		json_t *req = json_pack("{s:[o]}", "IpPermissions", perm);
+		copy_member(req, o, "GroupId", NULL);
+		tag_specs(req, o, "Tags", "security-group-rule");
+		if (create(c,
+			   json_is_true(json_object_get(o, "IsEgress")) ? "AuthorizeSecurityGroupEgress"
+									: "AuthorizeSecurityGroupIngress",
+			   req, id, "SecurityGroupRules", i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A document without SecurityGroupRules: each group's IpPermissions (the
+ * rules get new sgr- IDs). */
+static int apply_group_permissions(struct vx_call *c, json_t *list)
+{
+	static const char *const kinds[][2] = {{"IpPermissions", "AuthorizeSecurityGroupIngress"},
+					       {"IpPermissionsEgress", "AuthorizeSecurityGroupEgress"}};
+	size_t i;
+	json_t *o;
+	json_array_foreach(list, i, o) {
+		for (int k = 0; k < 2; k++) {
+			if (!json_array_size(json_object_get(o, kinds[k][0])))
+				continue;
+			json_t *req = json_object();
+			copy_member(req, o, "GroupId", NULL);
+			copy_member(req, o, kinds[k][0], "IpPermissions");
+			if (create(c, kinds[k][1], req, NULL, "SecurityGroups", i) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int apply_acl_entries(struct vx_call *c, json_t *o, const char *id, size_t i)
+{
+	static const char *const members[] = {"RuleNumber",    "Protocol",     "RuleAction",
+					      "Egress",	       "CidrBlock",    "Ipv6CidrBlock",
+					      "IcmpTypeCode", "PortRange"};
+	char where[64];
+	snprintf(where, sizeof(where), "NetworkAcls[%zu].Entries", i);
+	size_t j;
+	json_t *e;
+	json_array_foreach(json_object_get(o, "Entries"), j, e) {
+		json_t *n = json_object_get(e, "RuleNumber");
+		if (json_is_integer(n) && json_integer_value(n) > 32766)
+			continue; /* the implicit deny entries */
+		json_t *req = json_pack("{s:s}", "NetworkAclId", id);
+		for (size_t k = 0; k < sizeof(members) / sizeof(members[0]); k++)
+			copy_member(req, e, members[k], NULL);
+		if (create(c, "CreateNetworkAclEntry", req, id, where, j) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_network_acls(struct vx_call *c, json_t *list)
+{
+	struct vx_host host;
+	vx_store_host(c->store, &host, NULL);
+	size_t i, j;
+	json_t *o, *a;
+	bool have_default = false;
+	json_array_foreach(list, i, o) {
+		const char *id = doc_id(c, o, "NetworkAclId", "acl", "NetworkAcls", i);
+		if (!id)
+			return -1;
+		if (json_is_true(json_object_get(o, "IsDefault"))) {
+			if (have_default)
+				return vx_err_set(c->err, "InvalidParameterValue",
+						  "State.NetworkAcls[%zu] (%s): only one network ACL "
+						  "is the default.",
+						  i, id);
+			have_default = true;
+			char created[24];
+			snprintf(created, sizeof(created), "%lld", (long long)vx_now_ms());
+			const char *args[] = {id, created};
+			if (insert_default(c,
+					   "INSERT INTO network_acl(id, is_default, created) "
+					   "VALUES(?,1,CAST(? AS INTEGER))",
+					   args, 2, o, "network-acl", id) < 0)
+				return -1;
+		} else {
+			json_t *req = json_pack("{s:s}", "VpcId", host.vpc_id);
+			copy_member(req, o, "VpcId", NULL);
+			tag_specs(req, o, "Tags", "network-acl");
+			if (create(c, "CreateNetworkAcl", req, id, "NetworkAcls", i) < 0)
+				return -1;
+		}
+		if (apply_acl_entries(c, o, id, i) < 0)
+			return -1;
+		/* A subnet keeps its association ID; the associations of
+		 * subnets that do not exist go when the interfaces are in. */
+		json_array_foreach(json_object_get(o, "Associations"), j, a) {
+			const char *assoc = str(a, "NetworkAclAssociationId");
+			const char *subnet = str(a, "SubnetId");
+			if (!assoc || !vx_id_ok(assoc, "aclassoc") || !subnet)
+				return vx_err_set(c->err, "InvalidParameterValue",
+						  "State.NetworkAcls[%zu].Associations[%zu]: an "
+						  "association needs an aclassoc- ID and a SubnetId.",
+						  i, j);
+			if (vx_row_exists(c->store, "network_acl_association", "subnet_id", subnet) ||
+			    vx_row_exists(c->store, "network_acl_association", "id", assoc))
+				return vx_err_set(c->err, "InvalidParameterValue",
+						  "State.NetworkAcls[%zu].Associations[%zu] (%s): "
+						  "subnet %s or this association is listed twice.",
+						  i, j, assoc, subnet);
+			const char *args[] = {assoc, subnet, id};
+			if (vx_store_exec(c->store, c->err,
+					  "INSERT INTO network_acl_association VALUES(?,?,?)", 3,
+					  args) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 int vx_h_apply_state(struct vx_call *c)
 {
 	json_t *doc = vx_req(c, "State");
@@ -338,9 +548,11 @@ int vx_h_apply_state(struct vx_call *c)
 		free(txt);
 		return -1;
 	}
-	static const char *const lists[] = {"NetworkInterfaces", "LoadBalancers",
+	static const char *const lists[] = {"NetworkInterfaces",    "LoadBalancers",
 					    "TrafficMirrorTargets", "TrafficMirrorFilters",
-					    "TrafficMirrorSessions", "FlowLogs"};
+					    "TrafficMirrorSessions", "FlowLogs",
+					    "SecurityGroups",	    "SecurityGroupRules",
+					    "NetworkAcls"};
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		json_t *l = json_object_get(doc, lists[i]);
 		if (l && !json_is_array(l))
@@ -353,6 +565,12 @@ int vx_h_apply_state(struct vx_call *c)
 		"DELETE FROM mirror_filter_rule", "DELETE FROM mirror_filter",
 		"DELETE FROM mirror_target",	    "DELETE FROM load_balancer_member",
 		"DELETE FROM load_balancer",	    "DELETE FROM flow_log",
+		"DELETE FROM network_interface_group",
+		"DELETE FROM security_group_rule",
+		"DELETE FROM security_group",
+		"DELETE FROM network_acl_association",
+		"DELETE FROM network_acl_entry",
+		"DELETE FROM network_acl",
 		"DELETE FROM network_interface WHERE kind='remote'",
 	};
 	for (size_t i = 0; i < sizeof(wipe) / sizeof(wipe[0]); i++)
@@ -364,6 +582,16 @@ int vx_h_apply_state(struct vx_call *c)
 		if (create(c, "ConfigureHost", req, NULL, "Host", 0) < 0)
 			return -1;
 	}
+	/* Groups, then their rules (which may name any group), then ACLs;
+	 * a document without a default group or ACL gets AWS's. Interfaces
+	 * come after the groups they name. */
+	json_t *groups = json_object_get(doc, "SecurityGroups");
+	json_t *rules = json_object_get(doc, "SecurityGroupRules");
+	if (apply_security_groups(c, groups) < 0 ||
+	    (rules ? apply_security_group_rules(c, rules) : apply_group_permissions(c, groups)) < 0 ||
+	    apply_network_acls(c, json_object_get(doc, "NetworkAcls")) < 0 ||
+	    vx_store_seed_policy(c->store, c->err) < 0)
+		return -1;
 	if (apply_interfaces(c, json_object_get(doc, "NetworkInterfaces")) < 0 ||
 	    apply_load_balancers(c, json_object_get(doc, "LoadBalancers")) < 0 ||
 	    apply_list(c, json_object_get(doc, "TrafficMirrorTargets"), &TARGET,

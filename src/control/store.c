@@ -142,8 +142,39 @@ static const char SCHEMA_V1[] =
 	"  request TEXT NOT NULL, result TEXT NOT NULL);"
 	"INSERT INTO meta VALUES('generation','0');";
 
+/* Schema version 2: security groups and their rules, the groups of each
+ * interface, network ACLs with their entries, and the ACL of each subnet.
+ * The default group and ACL are created by vx_store_seed_policy. */
+static const char SCHEMA_V2[] =
+	"CREATE TABLE security_group("
+	"  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL,"
+	"  is_default INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+	"CREATE TABLE security_group_rule("
+	"  id TEXT PRIMARY KEY,"
+	"  group_id TEXT NOT NULL REFERENCES security_group(id) ON DELETE CASCADE,"
+	"  egress INTEGER NOT NULL, protocol TEXT NOT NULL,"
+	"  from_port INTEGER NOT NULL, to_port INTEGER NOT NULL,"
+	"  cidr_ipv4 TEXT, cidr_ipv6 TEXT, ref_group_id TEXT REFERENCES security_group(id),"
+	"  description TEXT, created INTEGER NOT NULL);"
+	"CREATE INDEX security_group_rule_group ON security_group_rule(group_id, egress);"
+	"CREATE TABLE network_interface_group("
+	"  eni_id TEXT NOT NULL REFERENCES network_interface(id) ON DELETE CASCADE,"
+	"  group_id TEXT NOT NULL REFERENCES security_group(id),"
+	"  position INTEGER NOT NULL, PRIMARY KEY(eni_id, group_id));"
+	"CREATE TABLE network_acl("
+	"  id TEXT PRIMARY KEY, is_default INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+	"CREATE TABLE network_acl_entry("
+	"  acl_id TEXT NOT NULL REFERENCES network_acl(id) ON DELETE CASCADE,"
+	"  egress INTEGER NOT NULL, rule_number INTEGER NOT NULL, protocol INTEGER NOT NULL,"
+	"  action TEXT NOT NULL, cidr_ipv4 TEXT, cidr_ipv6 TEXT, port_from INTEGER,"
+	"  port_to INTEGER, icmp_type INTEGER, icmp_code INTEGER,"
+	"  PRIMARY KEY(acl_id, egress, rule_number));"
+	"CREATE TABLE network_acl_association("
+	"  id TEXT PRIMARY KEY, subnet_id TEXT NOT NULL UNIQUE,"
+	"  acl_id TEXT NOT NULL REFERENCES network_acl(id));";
+
 /* Migrations, index = version reached. Add a step here, never edit one. */
-static const char *const MIGRATIONS[] = {NULL, SCHEMA_V1};
+static const char *const MIGRATIONS[] = {NULL, SCHEMA_V1, SCHEMA_V2};
 
 static void random_hex(char *out, size_t ndigits)
 {
@@ -189,6 +220,116 @@ static int seed_host(struct vx_store *st, struct vx_err *err)
 	return 0;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool policy_row_exists(struct vx_store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	bool found = false;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK)
+		found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+/* One rule of a default group: protocol -1, to a CIDR or from a group. */
+static int seed_group_rule(struct vx_store *st, struct vx_err *err, const char *group, bool egress,
+			   const char *cidr4, const char *cidr6, const char *ref, int64_t created)
+{
+	char id[32], when[24];
+	vx_store_new_id("sgr", id, sizeof(id));
+	snprintf(when, sizeof(when), "%lld", (long long)created);
+	const char *args[] = {id, group, egress ? "1" : "0", cidr4, cidr6, ref, when};
+	return vx_store_exec(st, err,
+			     "INSERT INTO security_group_rule(id, group_id, egress, protocol, "
+			     "from_port, to_port, cidr_ipv4, cidr_ipv6, ref_group_id, created) "
+			     "VALUES(?1,?2,CAST(?3 AS INTEGER),'-1',-1,-1,?4,?5,?6,CAST(?7 AS INTEGER))",
+			     7, args);
+}
+
+int vx_store_seed_policy(struct vx_store *st, struct vx_err *err)
+{
+	int64_t created = now_ms();
+	char when[24];
+	snprintf(when, sizeof(when), "%lld", (long long)created);
+	if (!policy_row_exists(st, "SELECT 1 FROM security_group WHERE is_default=1")) {
+		/* AWS's default group: all traffic from its own members, all
+		 * traffic out (IPv4 and IPv6: the host's VPC is dual-stack). */
+		char sg[32];
+		vx_store_new_id("sg", sg, sizeof(sg));
+		const char *args[] = {sg, when};
+		if (vx_store_exec(st, err,
+				  "INSERT INTO security_group(id, name, description, is_default, "
+				  "created) VALUES(?1,'default','default VPC security group',1,"
+				  "CAST(?2 AS INTEGER))",
+				  2, args) < 0 ||
+		    seed_group_rule(st, err, sg, false, NULL, NULL, sg, created) < 0 ||
+		    seed_group_rule(st, err, sg, true, "0.0.0.0/0", NULL, NULL, created) < 0 ||
+		    seed_group_rule(st, err, sg, true, NULL, "::/0", NULL, created) < 0)
+			return -1;
+	}
+	if (!policy_row_exists(st, "SELECT 1 FROM network_acl WHERE is_default=1")) {
+		/* AWS's default ACL: rule 100 allows all IPv4 traffic and rule
+		 * 101 all IPv6 traffic, in both directions. */
+		char acl[32];
+		vx_store_new_id("acl", acl, sizeof(acl));
+		const char *args[] = {acl, when};
+		if (vx_store_exec(st, err,
+				  "INSERT INTO network_acl(id, is_default, created) "
+				  "VALUES(?1,1,CAST(?2 AS INTEGER))",
+				  2, args) < 0 ||
+		    vx_store_exec(st, err,
+				  "INSERT INTO network_acl_entry(acl_id, egress, rule_number, protocol, "
+				  "action, cidr_ipv4, cidr_ipv6) VALUES"
+				  "(?1,0,100,-1,'allow','0.0.0.0/0',NULL),"
+				  "(?1,0,101,-1,'allow',NULL,'::/0'),"
+				  "(?1,1,100,-1,'allow','0.0.0.0/0',NULL),"
+				  "(?1,1,101,-1,'allow',NULL,'::/0')",
+				  1, args) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The subnets that exist: the host's and those registered interfaces name. */
+#define SUBNETS_SQL                                                                                \
+	"SELECT value FROM meta WHERE key='subnet-id' UNION "                                      \
+	"SELECT subnet_id FROM network_interface WHERE subnet_id IS NOT NULL"
+
+int vx_store_sync_acl_associations(struct vx_store *st, struct vx_err *err)
+{
+	if (vx_store_exec(st, err,
+			  "DELETE FROM network_acl_association WHERE subnet_id NOT IN (" SUBNETS_SQL
+			  ")",
+			  0, NULL) < 0)
+		return -1;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT value, (SELECT id FROM network_acl WHERE is_default=1) FROM ("
+			       SUBNETS_SQL ") WHERE value NOT IN "
+			       "(SELECT subnet_id FROM network_acl_association) ORDER BY value",
+			       -1, &s, NULL) != SQLITE_OK)
+		return vx_store_fail(st, err, "read subnets");
+	int rc = 0;
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		const char *acl = (const char *)sqlite3_column_text(s, 1);
+		if (!acl)
+			break; /* no default ACL (yet): nothing to associate */
+		char id[40];
+		vx_store_new_id("aclassoc", id, sizeof(id));
+		const char *args[] = {id, (const char *)sqlite3_column_text(s, 0), acl};
+		rc = vx_store_exec(st, err, "INSERT INTO network_acl_association VALUES(?,?,?)", 3,
+				   args);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 static int migrate(struct vx_store *st, struct vx_err *err)
 {
 	if (vx_store_begin(st, true, err) < 0)
@@ -218,10 +359,14 @@ static int migrate(struct vx_store *st, struct vx_err *err)
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v);
 		sqlite3_exec(st->db, pragma, NULL, NULL, NULL);
-	}
-	if (version == 0 && seed_host(st, err) < 0) {
-		vx_store_rollback(st);
-		return -1;
+		/* What a step needs beyond SQL: the host's identity with the
+		 * first schema, the default group and ACL with the second. */
+		if ((v == 1 && seed_host(st, err) < 0) ||
+		    (v == 2 && (vx_store_seed_policy(st, err) < 0 ||
+				vx_store_sync_acl_associations(st, err) < 0))) {
+			vx_store_rollback(st);
+			return -1;
+		}
 	}
 	return vx_store_commit(st, err);
 }

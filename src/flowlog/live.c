@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "vxtap/flowlogger.h"
+#include "vxtap/policy.h"
 
 struct running_log {
 	char id[32];
@@ -32,6 +33,12 @@ struct vx_flowlog_live {
 	struct running_log logs[VX_FLOWLOGS_PER_IFACE];
 	unsigned n;
 	uint64_t never_logged; /* SPEC.md §2.9 */
+	/* Security groups and ACLs: this worker's decisions and connection
+	 * tracking (a flow stays on one worker). */
+	struct vx_policy *policy;
+	int policy_iface;
+	char policy_error[256];
+	struct vx_policy_stats policy_snapshot;
 	pthread_mutex_t lock;  /* the snapshot fields, and n and logs for readers */
 	uint64_t never_logged_snapshot;
 };
@@ -161,10 +168,32 @@ static void stop_log(struct running_log *r)
 	r->lines = NULL;
 }
 
+/* Follow the security groups and ACLs; connections stay tracked across a
+ * change. A configuration the engine refuses keeps the previous one. */
+static void sync_policy(struct vx_flowlog_live *l, const struct vx_policy_cfg *cfg,
+			const char *eni)
+{
+	char why[256] = "";
+	if (!cfg) {
+		vx_policy_free(l->policy);
+		l->policy = NULL;
+	} else if (!l->policy) {
+		struct vx_policy_options po = {0};
+		l->policy = vx_policy_new(cfg, &po, why, sizeof(why));
+	} else if (vx_policy_update(l->policy, cfg, why, sizeof(why)) < 0) {
+		/* keeps the previous configuration */
+	}
+	l->policy_iface = l->policy ? vx_policy_interface(l->policy, eni) : -1;
+	pthread_mutex_lock(&l->lock);
+	snprintf(l->policy_error, sizeof(l->policy_error), "%s", why);
+	pthread_mutex_unlock(&l->lock);
+}
+
 void vx_flowlog_live_sync(struct vx_flowlog_live *l, const struct vx_flowlog_cfg *const *logs,
 			  unsigned n, const struct vx_host *host, const char *eni,
-			  const uint8_t *primary_ipv4)
+			  const uint8_t *primary_ipv4, const struct vx_policy_cfg *policy)
 {
+	sync_policy(l, n ? policy : NULL, eni);
 	struct running_log next[VX_FLOWLOGS_PER_IFACE];
 	memset(next, 0, sizeof(next));
 	if (n > VX_FLOWLOGS_PER_IFACE)
@@ -201,10 +230,12 @@ void vx_flowlog_live_packet(struct vx_flowlog_live *l, enum vx_flow_direction di
 		l->never_logged++;
 		return;
 	}
+	enum vx_flow_action action =
+		l->policy ? vx_policy_decide(l->policy, l->policy_iface, dir, p, p->ts.sec)
+			  : VX_FLOW_ACCEPT;
 	for (unsigned i = 0; i < l->n; i++)
 		if (l->logs[i].logger)
-			vx_flowlogger_packet(l->logs[i].logger, l->logs[i].iface, dir,
-					     VX_FLOW_ACCEPT, p);
+			vx_flowlogger_packet(l->logs[i].logger, l->logs[i].iface, dir, action, p);
 }
 
 void vx_flowlog_live_tick(struct vx_flowlog_live *l, int64_t now_s)
@@ -219,6 +250,8 @@ void vx_flowlog_live_tick(struct vx_flowlog_live *l, int64_t now_s)
 			vx_flowlogger_get_stats(r->logger, &r->own, &r->meter, &r->sink);
 	}
 	l->never_logged_snapshot = l->never_logged;
+	if (l->policy)
+		vx_policy_get_stats(l->policy, &l->policy_snapshot);
 	pthread_mutex_unlock(&l->lock);
 }
 
@@ -238,8 +271,18 @@ void vx_flowlog_live_stats_json(struct vx_flowlog_live *l, json_t *array)
 			(json_int_t)r->sink.files_published, "RecordsLost",
 			(json_int_t)r->sink.records_lost, "WriteErrors",
 			(json_int_t)r->sink.write_errors, "NeverLogged", (json_int_t)l->never_logged_snapshot);
+		if (o) {
+			json_object_set_new(o, "Accepted",
+					    json_integer((json_int_t)l->policy_snapshot.accepted));
+			json_object_set_new(o, "Rejected",
+					    json_integer((json_int_t)l->policy_snapshot.rejected));
+			json_object_set_new(o, "TrackedConnections",
+					    json_integer((json_int_t)l->policy_snapshot.connections));
+		}
 		if (o && r->status[0])
 			json_object_set_new(o, "Error", json_string(r->status));
+		else if (o && l->policy_error[0])
+			json_object_set_new(o, "PolicyError", json_string(l->policy_error));
 		if (o)
 			json_array_append_new(array, o);
 	}
@@ -252,6 +295,7 @@ void vx_flowlog_live_free(struct vx_flowlog_live *l)
 		return;
 	for (unsigned i = 0; i < l->n; i++)
 		stop_log(&l->logs[i]);
+	vx_policy_free(l->policy);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 }

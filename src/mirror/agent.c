@@ -115,6 +115,7 @@ struct plan {
 	struct plan_source *sources;
 	struct plan_target *targets;
 	struct vx_flowlog_cfg *flow_logs; /* a copy */
+	struct vx_policy_cfg policy;	  /* a copy: security groups and ACLs */
 	struct plan *next_retired;
 };
 
@@ -440,6 +441,7 @@ static void plan_free(struct plan *p)
 	free(p->targets);
 	free(p->sources);
 	free(p->flow_logs);
+	vx_policy_cfg_release(&p->policy);
 	free(p);
 }
 
@@ -508,6 +510,8 @@ static struct plan *plan_build(struct vx_agent *a, const struct vx_config *cfg)
 	if (cfg->n_flow_logs)
 		memcpy(p->flow_logs, cfg->flow_logs, cfg->n_flow_logs * sizeof(*p->flow_logs));
 	p->n_flow_logs = cfg->n_flow_logs;
+	if (vx_policy_cfg_copy(&p->policy, &cfg->policy) < 0)
+		goto fail;
 	for (struct member_health *h = a->health; h; h = h->next)
 		h->live = false;
 	for (struct member_link *l = a->links; l; l = l->next)
@@ -666,7 +670,7 @@ static void flowlog_sync(struct worker *w, const struct plan *p, const struct pl
 		return;
 	vx_flowlog_live_sync(w->flowlogs, src ? src->flow_logs : NULL, src ? src->n_flow_logs : 0,
 			     &p->host, src ? src->cfg.eni : "",
-			     src && src->has_ip ? src->src_ip : NULL);
+			     src && src->has_ip ? src->src_ip : NULL, &p->policy);
 }
 
 /* Flow-log windows close on the wall clock, also when no packet comes. */

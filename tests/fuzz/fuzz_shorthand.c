@@ -2,9 +2,11 @@
  * arbitrary words.
  *
  * Byte 0 picks the parameter type (modulo the types the CLI parses, that is
- * every enum vx_ptype before VX_T_DOCUMENT); the rest is split on NUL bytes
- * into the words that followed the option on the command line (so a word can
- * hold newlines, which the parser treats as blanks).
+ * every enum vx_ptype but VX_T_DOCUMENT, in enum order: each seed in
+ * corpus/shorthand/ starts with the index of its type in that list); the
+ * rest is split on NUL bytes into the words that followed the option on the
+ * command line (so a word can hold newlines, which the parser treats as
+ * blanks).
  *
  * Besides the sanitizers, it checks the function's contract: NULL comes with
  * an InvalidParameterValue error whose message is valid UTF-8 with no control
@@ -52,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	enum vx_ptype type = (enum vx_ptype)(data[0] % VX_T_DOCUMENT);
+	int k = data[0] % VX_T_ICMP_TYPE_CODE; /* the types but VX_T_DOCUMENT */
+	enum vx_ptype type = (enum vx_ptype)(k < VX_T_DOCUMENT ? k : k + 1);
 
 	/* One copy of the rest, NUL-terminated; each NUL ends a word. */
 	char *buf = malloc(size);

@@ -71,6 +71,13 @@ expect verb-bad-shorthand 2 "Error parsing parameter '--destination-port-range':
 expect verb-output-text 2 "--output 'text' is not supported \(allowed: json\)" -- describe-traffic-mirror-targets --output text
 expect verb-twice 2 "--description given twice" -- create-traffic-mirror-filter --description a --description b
 expect verb-help 0 "usage: vxtap create-traffic-mirror-session" -- create-traffic-mirror-session --help
+expect sg-simple-and-permissions 2 "The --protocol option is not compatible with the --ip-permissions option" -- authorize-security-group-ingress --group-name default --protocol tcp --ip-permissions IpProtocol=-1
+expect sg-bad-port 2 "port parameter should be of the form <from\[-to\]> \(e\.g\. 22 or 22-25\)" -- authorize-security-group-ingress --group-name default --protocol tcp --port 22-x --cidr 10.0.0.0/8
+expect sg-bad-protocol 2 "protocol parameter should be one of: tcp\|udp\|icmp\|all or any valid protocol number\." -- authorize-security-group-ingress --group-name default --protocol gre --cidr 10.0.0.0/8
+expect sg-simple-form 0 '"CidrIpv4": "10\.0\.0\.0/16"' -- authorize-security-group-ingress --group-name default --protocol tcp --port 22-25 --cidr 10.0.0.1/16
+expect sg-ip-permissions 0 '"CidrIpv6": "::/0"' -- authorize-security-group-egress --group-id "$("$vxtap" describe-security-groups --group-names default | grep -m1 -o 'sg-[0-9a-f]*')" --ip-permissions 'IpProtocol=udp,FromPort=53,ToPort=53,Ipv6Ranges=[{CidrIpv6=::/0,Description="dns"}]'
+expect acl-direction-twice 2 "--egress given twice" -- create-network-acl-entry --ingress --egress
+expect acl-bad-icmp 2 "Error parsing parameter '--icmp-type-code': .*'Type=8,Code=x'" -- create-network-acl-entry --icmp-type-code Type=8,Code=x
 expect apply-no-file 2 "-f FILE is required" -- apply
 expect status-no-daemon 1 "no daemon answers" -- status
 expect run-bad-workers 2 "--capture-workers '0' is not valid \(allowed: 1-64\)" -- run --capture-workers 0
@@ -102,6 +109,8 @@ expect_refused not-found InvalidTrafficMirrorFilterId.NotFound "The traffic mirr
 expect_refused dry-run DryRunOperation "Request would have succeeded, but DryRun flag is set\." -- create-traffic-mirror-filter --dry-run
 expect_refused bad-filter-name InvalidParameterValue "The filter 'colour' is invalid\." -- describe-traffic-mirror-sessions --filters Name=colour,Values=red
 expect_refused bad-region InvalidParameterValue "Value \(mars\) for parameter Region is invalid\." -- configure --region mars
+expect_refused sg-duplicate InvalidPermission.Duplicate "the specified rule \"peer: sg-[0-9a-f]{17}, ALL, ALLOW\" already exists" -- authorize-security-group-ingress --group-name default --protocol all --source-group default
+expect_refused acl-unknown InvalidNetworkAclID.NotFound "The network ACL ID 'acl-0123456789abcdef0' does not exist\." -- create-network-acl-entry --network-acl-id acl-0123456789abcdef0 --ingress --rule-number 1 --protocol tcp --port-range From=1,To=2 --cidr-block 0.0.0.0/0 --rule-action allow
 
 echo "cli: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]

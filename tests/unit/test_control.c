@@ -2649,6 +2649,9 @@ static json_t *describe_all(void)
 	    "DescribeTrafficMirrorFilters",
 	    "DescribeTrafficMirrorSessions",
 	    "DescribeFlowLogs",
+	    "DescribeSecurityGroups",
+	    "DescribeSecurityGroupRules",
+	    "DescribeNetworkAcls",
 	};
 	json_t *all = json_object();
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
@@ -2683,6 +2686,9 @@ static void assert_same_json(json_t *want, json_t *got)
 	free(b);
 	fail_msg("JSON differs (diff above)");
 }
+
+static void make_sg(vxid out, const char *name);
+static void default_acl(vxid out);
 
 /* A state with one of everything. */
 static void build_state(void)
@@ -2756,6 +2762,59 @@ static void build_state(void)
 	    flow_log("subnet-01234567", "'ResourceType':'Subnet','TrafficType':'REJECT',"
 	                                "'LogGroupName':null,'LogDestinationType':'s3',"
 	                                "'LogDestination':'arn:aws:s3:::my-bucket/flows/'"));
+	/* Security groups with rules, interfaces in them, an ACL with entries
+	 * on the second subnet, a changed default ACL. */
+	vxid web, db, acl, dflt_acl;
+	take(web,
+	     ok("CreateSecurityGroup",
+	        J("{'GroupName':'web','Description':'web servers','TagSpecifications':[{"
+	          "'ResourceType':'security-group','Tags':[{'Key':'tier','Value':'web'}]}]}")),
+	     "GroupId");
+	make_sg(db, "db");
+	ok0("AuthorizeSecurityGroupIngress",
+	    J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'tcp','FromPort':443,'ToPort':443,"
+	      "'IpRanges':[{'CidrIp':'0.0.0.0/0','Description':'https'}],'Ipv6Ranges':[{'CidrIpv6':"
+	      "'::/0'}],'UserIdGroupPairs':[{'GroupId':'%s'}]}],'TagSpecifications':[{"
+	      "'ResourceType':'security-group-rule','Tags':[{'Key':'k','Value':'v'}]}]}",
+	      web, db));
+	ok0("AuthorizeSecurityGroupIngress",
+	    J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'icmp','FromPort':8,'ToPort':-1,"
+	      "'UserIdGroupPairs':[{'GroupId':'%s','Description':'ping'}]}]}",
+	      db, web));
+	ok0("RevokeSecurityGroupEgress",
+	    J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'-1','Ipv6Ranges':[{'CidrIpv6':"
+	      "'::/0'}]}]}",
+	      web));
+	ok0("ModifyNetworkInterfaceAttribute",
+	    J("{'NetworkInterfaceId':'%s','Groups':['%s','%s']}", lo, db, web));
+	ok0("ModifyNetworkInterfaceAttribute", J("{'NetworkInterfaceId':'%s','Groups':['%s']}", eni6,
+	                                         web));
+	take(acl,
+	     ok("CreateNetworkAcl",
+	        J("{'VpcId':'vpc-0123456789abcdef0','TagSpecifications':[{'ResourceType':"
+	          "'network-acl','Tags':[{'Key':'Name','Value':'dmz'}]}]}")),
+	     "NetworkAcl.NetworkAclId");
+	ok0("CreateNetworkAclEntry",
+	    J("{'NetworkAclId':'%s','RuleNumber':10,'Protocol':'tcp','RuleAction':'allow','Egress':"
+	      "false,'CidrBlock':'10.0.0.0/8','PortRange':{'From':22,'To':22}}",
+	      acl));
+	ok0("CreateNetworkAclEntry",
+	    J("{'NetworkAclId':'%s','RuleNumber':20,'Protocol':'58','RuleAction':'deny','Egress':"
+	      "true,'Ipv6CidrBlock':'fd00::/8','IcmpTypeCode':{'Type':-1,'Code':-1}}",
+	      acl));
+	default_acl(dflt_acl);
+	ok0("DeleteNetworkAclEntry",
+	    J("{'NetworkAclId':'%s','RuleNumber':101,'Egress':true}", dflt_acl));
+	json_t *d = ok("DescribeNetworkAcls",
+	               J("{'Filters':[{'Name':'association.subnet-id','Values':['subnet-89abcdef']}]}"));
+	json_t *assocs = at(json_array_get(at(d, "NetworkAcls"), 0), "Associations");
+	size_t i;
+	json_t *a;
+	json_array_foreach(assocs, i, a) if (!strcmp(jstr(a, "SubnetId"), "subnet-89abcdef"))
+	    ok0("ReplaceNetworkAclAssociation",
+	        J("{'AssociationId':'%s','NetworkAclId':'%s'}", jstr(a, "NetworkAclAssociationId"),
+	          acl));
+	json_decref(d);
 }
 
 static void test_apply_of_export_reproduces_describe_output(void **state)
@@ -2866,6 +2925,35 @@ static void test_apply_with_one_bad_object_changes_nothing(void **state)
 	      "A name has 1-32 letters, digits and hyphens, and does not start or end "
 	      "with a hyphen.",
 	      lb));
+	/* Security groups, their rules, network ACLs and their entries. */
+	const char *sg1 = jstr(json_array_get(at(doc, "SecurityGroups"), 1), "GroupId");
+	expect_apply_error(exported, "SecurityGroups", 1, "GroupName", json_string("sg-web"),
+	                   "InvalidParameterValue",
+	                   S("State.SecurityGroups[1] (%s): Value (sg-web) for parameter GroupName "
+	                     "is invalid. A group name cannot start with sg-.",
+	                     sg1));
+	const char *sgr0 =
+	    jstr(json_array_get(at(doc, "SecurityGroupRules"), 0), "SecurityGroupRuleId");
+	expect_apply_error(exported, "SecurityGroupRules", 0, "IpProtocol", json_string("gre"),
+	                   "InvalidParameterValue",
+	                   S("State.SecurityGroupRules[0] (%s): Value (gre) for parameter "
+	                     "IpPermissions[0].IpProtocol is invalid. Allowed: tcp, udp, icmp, "
+	                     "icmpv6, a protocol number 0-255, or -1 for all protocols.",
+	                     sgr0));
+	expect_apply_error(exported, "SecurityGroupRules", 0, "SecurityGroupRuleId",
+	                   json_string("rule-1"), "InvalidParameterValue",
+	                   "State.SecurityGroupRules[0]: SecurityGroupRuleId 'rule-1' is not a sgr- "
+	                   "ID.");
+	json_t *acl1 = json_array_get(at(doc, "NetworkAcls"), 1);
+	json_t *entries = json_deep_copy(at(acl1, "Entries"));
+	json_t *bad_entry = NULL;
+	size_t k;
+	json_array_foreach(entries, k, bad_entry) if (jint(bad_entry, "RuleNumber") == 10) break;
+	json_object_set_new(bad_entry, "RuleAction", json_string("permit"));
+	expect_apply_error(exported, "NetworkAcls", 1, "Entries", entries, "InvalidParameterValue",
+	                   S("State.NetworkAcls[1].Entries[%zu] (%s): Value (permit) for parameter "
+	                     "RuleAction is invalid. Allowed: allow, deny.",
+	                     k, jstr(acl1, "NetworkAclId")));
 	/* A rule is named by its place in its filter. */
 	json_t *f = json_array_get(at(doc, "TrafficMirrorFilters"), 0);
 	json_t *rules = json_deep_copy(at(f, "IngressFilterRules"));
@@ -2906,6 +2994,1222 @@ static void test_apply_with_one_bad_object_changes_nothing(void **state)
 	expect_error("ApplyState", J("{'State':[]}"), "InvalidParameterValue",
 	             "Value ([]) for parameter State is invalid. Expected a JSON object.");
 	json_decref(exported);
+}
+
+/* ---- security groups ---- */
+
+static const char NOT_A_GROUP[] = "sg-0123456789abcdef0";
+static const char NOT_AN_ACL[] = "acl-0123456789abcdef0";
+
+/* got, printed as the CLI prints it, is want's J-text exactly, member order
+ * included. Takes got. */
+__attribute__((format(printf, 2, 3))) static void expect_json(json_t *got, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	json_t *want = vJ(fmt, ap);
+	va_end(ap);
+	char *a = json_dumps(want, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	char *b = json_dumps(got, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	if (strcmp(a, b))
+		assert_same_json(want, got); /* prints the diff */
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	json_decref(want);
+	json_decref(got);
+}
+
+static void host_identity(struct vx_host *h)
+{
+	assert_int_equal(vx_store_host(st, h, NULL), 0);
+}
+
+static void make_sg(vxid out, const char *name)
+{
+	take(out,
+	     ok("CreateSecurityGroup", J("{'GroupName':'%s','Description':'group %s'}", name, name)),
+	     "GroupId");
+}
+
+/* The ID of the first item of a describe list (with a filter). */
+static void first_id(vxid out, const char *action, const char *list, const char *id_key,
+                     const char *filter, const char *value)
+{
+	json_t *r = ok(action, J("{'Filters':[{'Name':'%s','Values':['%s']}]}", filter, value));
+	json_t *items = json_object_get(r, list);
+	assert_true(json_array_size(items) >= 1);
+	snprintf(out, sizeof(vxid), "%s", jstr(json_array_get(items, 0), id_key));
+	json_decref(r);
+}
+
+static void default_sg(vxid out)
+{
+	first_id(out, "DescribeSecurityGroups", "SecurityGroups", "GroupId", "group-name",
+	         "default");
+}
+
+static void default_acl(vxid out)
+{
+	first_id(out, "DescribeNetworkAcls", "NetworkAcls", "NetworkAclId", "default", "true");
+}
+
+/* AuthorizeSecurityGroupIngress/Egress request: IpPermissions J-text. */
+static json_t *perms(const char *sg, const char *permissions)
+{
+	return J("{'GroupId':'%s','IpPermissions':[%s]}", sg, permissions);
+}
+
+static void test_sg_defaults_of_a_new_store(void **state)
+{
+	(void)state;
+	struct vx_host h;
+	host_identity(&h);
+	vxid sg, acl, assoc;
+	default_sg(sg);
+	expect_json(
+	    ok("DescribeSecurityGroups", J("{}")),
+	    "{'SecurityGroups':[{'GroupId':'%s','IpPermissionsEgress':[{'IpProtocol':'-1',"
+	    "'UserIdGroupPairs':[],'IpRanges':[{'CidrIp':'0.0.0.0/0'}],'Ipv6Ranges':[{'CidrIpv6':"
+	    "'::/0'}],'PrefixListIds':[]}],'VpcId':'%s','SecurityGroupArn':'arn:aws:ec2:us-east-1:"
+	    "000000000000:security-group/%s','OwnerId':'000000000000','GroupName':'default',"
+	    "'Description':'default VPC security group','IpPermissions':[{'IpProtocol':'-1',"
+	    "'UserIdGroupPairs':[{'UserId':'000000000000','GroupId':'%s'}],'IpRanges':[],"
+	    "'Ipv6Ranges':[],'PrefixListIds':[]}]}]}",
+	    sg, h.vpc_id, sg, sg);
+	default_acl(acl);
+	json_t *r = ok("DescribeNetworkAcls", J("{}"));
+	snprintf(assoc, sizeof(vxid), "%s",
+	         jstr(json_array_get(at(json_array_get(at(r, "NetworkAcls"), 0), "Associations"), 0),
+	              "NetworkAclAssociationId"));
+	assert_true(strncmp(assoc, "aclassoc-", 9) == 0 && strlen(assoc) == 26);
+	const char *allow = "'Protocol':'-1','RuleAction':'allow'";
+	const char *deny = "'Protocol':'-1','RuleAction':'deny'";
+	expect_json(r,
+	            "{'NetworkAcls':[{'Associations':[{'NetworkAclAssociationId':'%s',"
+	            "'NetworkAclId':'%s','SubnetId':'%s'}],'Entries':["
+	            "{'CidrBlock':'0.0.0.0/0','Egress':true,%s,'RuleNumber':100},"
+	            "{'Egress':true,'Ipv6CidrBlock':'::/0',%s,'RuleNumber':101},"
+	            "{'CidrBlock':'0.0.0.0/0','Egress':true,%s,'RuleNumber':32767},"
+	            "{'Egress':true,'Ipv6CidrBlock':'::/0',%s,'RuleNumber':32768},"
+	            "{'CidrBlock':'0.0.0.0/0','Egress':false,%s,'RuleNumber':100},"
+	            "{'Egress':false,'Ipv6CidrBlock':'::/0',%s,'RuleNumber':101},"
+	            "{'CidrBlock':'0.0.0.0/0','Egress':false,%s,'RuleNumber':32767},"
+	            "{'Egress':false,'Ipv6CidrBlock':'::/0',%s,'RuleNumber':32768}],"
+	            "'IsDefault':true,'NetworkAclId':'%s','Tags':[],'VpcId':'%s',"
+	            "'OwnerId':'000000000000'}]}",
+	            assoc, acl, h.subnet_id, allow, allow, deny, deny, allow, allow, deny, deny, acl,
+	            h.vpc_id);
+	/* Interfaces have no group until they are given one. */
+	vxid lo;
+	lo_eni(lo);
+	r = ok("DescribeNetworkInterfaces", J("{'NetworkInterfaceIds':['%s']}", lo));
+	assert_int_equal(json_array_size(at(json_array_get(at(r, "NetworkInterfaces"), 0), "Groups")),
+	                 0);
+	json_decref(r);
+}
+
+static void test_sg_create_name_and_description(void **state)
+{
+	(void)state;
+	struct vx_host h;
+	host_identity(&h);
+	const char *chars = "letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*";
+	expect_error("CreateSecurityGroup", J("{'GroupName':'','Description':'d'}"),
+	             "InvalidParameterValue",
+	             S("Value () for parameter GroupName is invalid. A group name has 1-255 "
+	               "characters: %s.",
+	               chars));
+	expect_error("CreateSecurityGroup", J("{'GroupName':'%s','Description':'d'}", rep('a', 256)),
+	             "InvalidParameterValue",
+	             S("Value (%s) for parameter GroupName is invalid. A group name has 1-255 "
+	               "characters: %s.",
+	               rep('a', 256), chars));
+	expect_error("CreateSecurityGroup", J("{'GroupName':'caf\\u00e9','Description':'d'}"),
+	             "InvalidParameterValue",
+	             S("Value (caf\xc3\xa9) for parameter GroupName is invalid. A group name has "
+	               "1-255 characters: %s.",
+	               chars));
+	expect_error("CreateSecurityGroup", J("{'GroupName':'sg-web','Description':'d'}"),
+	             "InvalidParameterValue",
+	             "Value (sg-web) for parameter GroupName is invalid. A group name cannot start "
+	             "with sg-.");
+	expect_error("CreateSecurityGroup", J("{'GroupName':'web','Description':'a|b'}"),
+	             "InvalidParameterValue",
+	             S("Value (a|b) for parameter Description is invalid. A description has at most "
+	               "255 characters: %s.",
+	               chars));
+	expect_error("CreateSecurityGroup", J("{'GroupName':'web'}"), "MissingParameter",
+	             "The request must contain the parameter Description.");
+	expect_error("CreateSecurityGroup",
+	             J("{'GroupName':'web','Description':'d','VpcId':'vpc-0123456789abcdef0'}"),
+	             "InvalidVpcID.NotFound", "The vpc ID 'vpc-0123456789abcdef0' does not exist.");
+	expect_error("CreateSecurityGroup", J("{'GroupName':'default','Description':'d'}"),
+	             "InvalidGroup.Reserved", "The security group 'default' is reserved.");
+	expect_error("CreateSecurityGroup",
+	             J("{'GroupName':'web','Description':'d','TagSpecifications':[{'ResourceType':"
+	               "'network-acl','Tags':[{'Key':'a','Value':'b'}]}]}"),
+	             "InvalidParameterValue",
+	             "Value (network-acl) for parameter TagSpecifications.ResourceType is invalid. "
+	             "This call creates a security-group; tag specifications must name that "
+	             "resource type.");
+	/* Allowed: every allowed character; the host's VPC named. */
+	json_t *r = ok("CreateSecurityGroup",
+	               J("{'GroupName':'web 1._-:/()#,@[]+=&;{}!$*','Description':'','VpcId':'%s',"
+	                 "'TagSpecifications':[{'ResourceType':'security-group','Tags':[{'Key':"
+	                 "'Name','Value':'web'}]}]}",
+	                 h.vpc_id));
+	vxid id;
+	snprintf(id, sizeof(vxid), "%s", jstr(r, "GroupId"));
+	assert_true(strncmp(id, "sg-", 3) == 0 && strlen(id) == 20);
+	expect_json(r,
+	            "{'GroupId':'%s','Tags':[{'Key':'Name','Value':'web'}],'SecurityGroupArn':"
+	            "'arn:aws:ec2:us-east-1:000000000000:security-group/%s'}",
+	            id, id);
+	expect_error("CreateSecurityGroup",
+	             J("{'GroupName':'web 1._-:/()#,@[]+=&;{}!$*','Description':'again'}"),
+	             "InvalidGroup.Duplicate",
+	             S("The security group 'web 1._-:/()#,@[]+=&;{}!$*' already exists for VPC "
+	               "'%s'.",
+	               h.vpc_id));
+	/* Untagged: no Tags member, as EC2 answers. */
+	r = ok("CreateSecurityGroup", J("{'GroupName':'db','Description':'d'}"));
+	assert_null(json_object_get(r, "Tags"));
+	json_decref(r);
+}
+
+static void test_sg_describe_shape_with_rules(void **state)
+{
+	(void)state;
+	struct vx_host h;
+	host_identity(&h);
+	vxid web, dflt;
+	make_sg(web, "web");
+	default_sg(dflt);
+	/* A new group allows all outbound traffic. */
+	ok0("AuthorizeSecurityGroupIngress",
+	    J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'tcp','FromPort':22,'ToPort':22,"
+	      "'IpRanges':[{'CidrIp':'10.0.0.1/16'}],'UserIdGroupPairs':[{'GroupId':'%s',"
+	      "'Description':'admins'}]}]}",
+	      web, web));
+	ok0("AuthorizeSecurityGroupIngress",
+	    J("{'GroupName':'web','IpPermissions':[{'IpProtocol':'6','FromPort':443,'ToPort':443,"
+	      "'IpRanges':[{'CidrIp':'0.0.0.0/0','Description':'https'}],'Ipv6Ranges':[{'CidrIpv6':"
+	      "'2001:DB8::1/32'}]},{'IpProtocol':'icmp','FromPort':8,'ToPort':-1,'IpRanges':[{"
+	      "'CidrIp':'192.0.2.0/24'}]},{'IpProtocol':'50','FromPort':1,'ToPort':2,'IpRanges':"
+	      "[{'CidrIp':'192.0.2.0/24'}]},{'IpProtocol':'tcp','FromPort':22,'ToPort':22,"
+	      "'UserIdGroupPairs':[{'GroupId':'%s'}]}]}",
+	      dflt));
+	json_t *r = ok("DescribeSecurityGroups", J("{'GroupIds':['%s']}", web));
+	expect_json(
+	    r,
+	    "{'SecurityGroups':[{'GroupId':'%s','IpPermissionsEgress':[{'IpProtocol':'-1',"
+	    "'UserIdGroupPairs':[],'IpRanges':[{'CidrIp':'0.0.0.0/0'}],'Ipv6Ranges':[{'CidrIpv6':"
+	    "'::/0'}],'PrefixListIds':[]}],'VpcId':'%s','SecurityGroupArn':'arn:aws:ec2:us-east-1:"
+	    "000000000000:security-group/%s','OwnerId':'000000000000','GroupName':'web',"
+	    "'Description':'group web','IpPermissions':["
+	    "{'IpProtocol':'tcp','FromPort':22,'ToPort':22,'UserIdGroupPairs':[{'Description':"
+	    "'admins','UserId':'000000000000','GroupId':'%s'},{'UserId':'000000000000','GroupId':"
+	    "'%s'}],'IpRanges':[{'CidrIp':'10.0.0.0/16'}],'Ipv6Ranges':[],'PrefixListIds':[]},"
+	    "{'IpProtocol':'tcp','FromPort':443,'ToPort':443,'UserIdGroupPairs':[],'IpRanges':[{"
+	    "'Description':'https','CidrIp':'0.0.0.0/0'}],'Ipv6Ranges':[{'CidrIpv6':"
+	    "'2001:db8::/32'}],'PrefixListIds':[]},"
+	    "{'IpProtocol':'icmp','FromPort':8,'ToPort':-1,'UserIdGroupPairs':[],'IpRanges':[{"
+	    "'CidrIp':'192.0.2.0/24'}],'Ipv6Ranges':[],'PrefixListIds':[]},"
+	    "{'IpProtocol':'50','UserIdGroupPairs':[],'IpRanges':[{'CidrIp':'192.0.2.0/24'}],"
+	    "'Ipv6Ranges':[],'PrefixListIds':[]}]}]}",
+	    web, h.vpc_id, web, web, dflt);
+	/* The same rules one by one, with IDs. */
+	r = ok("DescribeSecurityGroupRules",
+	       J("{'Filters':[{'Name':'group-id','Values':['%s']}]}", web));
+	json_t *list = at(r, "SecurityGroupRules");
+	assert_int_equal(json_array_size(list), 9); /* 2 outbound, 7 inbound */
+	json_t *first = json_incref(json_array_get(list, 2));
+	const char *id = jstr(first, "SecurityGroupRuleId");
+	vxid rid;
+	snprintf(rid, sizeof(vxid), "%s", id);
+	json_decref(r);
+	expect_json(first,
+	            "{'SecurityGroupRuleId':'%s','GroupId':'%s','GroupOwnerId':'000000000000',"
+	            "'IsEgress':false,'IpProtocol':'tcp','FromPort':22,'ToPort':22,'CidrIpv4':"
+	            "'10.0.0.0/16','Tags':[],'SecurityGroupRuleArn':'arn:aws:ec2:us-east-1:"
+	            "000000000000:security-group-rule/%s'}",
+	            rid, web, rid);
+	r = ok("DescribeSecurityGroupRules", J("{'SecurityGroupRuleIds':['%s']}", rid));
+	assert_int_equal(json_array_size(at(r, "SecurityGroupRules")), 1);
+	json_decref(r);
+	expect_error("DescribeSecurityGroupRules",
+	             J("{'SecurityGroupRuleIds':['sgr-0123456789abcdef0']}"),
+	             "InvalidSecurityGroupRuleId.NotFound",
+	             "The security group rule ID 'sgr-0123456789abcdef0' does not exist.");
+	/* Filters. */
+	r = ok("DescribeSecurityGroups",
+	       J("{'Filters':[{'Name':'ip-permission.group-id','Values':['%s']}]}", dflt));
+	assert_int_equal(json_array_size(at(r, "SecurityGroups")), 2);
+	json_decref(r);
+	r = ok("DescribeSecurityGroups",
+	       J("{'Filters':[{'Name':'ip-permission.cidr','Values':['192.0.2.*']}]}"));
+	assert_int_equal(json_array_size(at(r, "SecurityGroups")), 1);
+	json_decref(r);
+	r = ok("DescribeSecurityGroups", J("{'GroupNames':['default']}"));
+	assert_string_equal(jstr(json_array_get(at(r, "SecurityGroups"), 0), "GroupId"), dflt);
+	assert_int_equal(json_array_size(at(r, "SecurityGroups")), 1);
+	json_decref(r);
+	/* Paging; NextToken comes first in this result, as in the model. */
+	r = ok("DescribeSecurityGroups", J("{'MaxResults':5}"));
+	assert_int_equal(json_array_size(at(r, "SecurityGroups")), 2);
+	assert_null(json_object_get(r, "NextToken"));
+	json_decref(r);
+	for (int i = 0; i < 4; i++)
+		make_sg(rid, S("extra%d", i));
+	r = ok("DescribeSecurityGroups", J("{'MaxResults':5}"));
+	assert_string_equal(json_object_iter_key(json_object_iter(r)), "NextToken");
+	assert_string_equal(jstr(r, "NextToken"), "vx-5");
+	json_decref(r);
+	r = ok("DescribeSecurityGroups", J("{'MaxResults':5,'NextToken':'vx-5'}"));
+	assert_int_equal(json_array_size(at(r, "SecurityGroups")), 1);
+	json_decref(r);
+	expect_error("DescribeSecurityGroups", J("{'GroupNames':['nope']}"), "InvalidGroup.NotFound",
+	             S("The security group 'nope' does not exist in VPC '%s'.", h.vpc_id));
+	expect_error("DescribeSecurityGroups", J("{'GroupIds':['%s']}", NOT_A_GROUP),
+	             "InvalidGroup.NotFound",
+	             S("The security group ID '%s' does not exist.", NOT_A_GROUP));
+}
+
+static void test_sg_rule_validation(void **state)
+{
+	(void)state;
+	struct vx_host h;
+	host_identity(&h);
+	vxid sg;
+	make_sg(sg, "web");
+	const char *A = "AuthorizeSecurityGroupIngress";
+	expect_error(A, perms(sg, "{'IpProtocol':'gre','IpRanges':[{'CidrIp':'0.0.0.0/0'}]}"),
+	             "InvalidParameterValue",
+	             "Value (gre) for parameter IpPermissions[0].IpProtocol is invalid. Allowed: "
+	             "tcp, udp, icmp, icmpv6, a protocol number 0-255, or -1 for all protocols.");
+	expect_error(A, perms(sg, "{'IpProtocol':'256','IpRanges':[{'CidrIp':'0.0.0.0/0'}]}"),
+	             "InvalidParameterValue",
+	             "Value (256) for parameter IpPermissions[0].IpProtocol is invalid. Allowed: "
+	             "tcp, udp, icmp, icmpv6, a protocol number 0-255, or -1 for all protocols.");
+	expect_error(A, perms(sg, "{'IpRanges':[{'CidrIp':'0.0.0.0/0'}]}"), "MissingParameter",
+	             "The request must contain the parameter IpPermissions[0].IpProtocol.");
+	expect_error(A, perms(sg, "{'IpProtocol':'tcp','FromPort':22,'IpRanges':[{'CidrIp':"
+	                          "'0.0.0.0/0'}]}"),
+	             "InvalidParameterValue",
+	             "IpPermissions[0]: protocol tcp needs both FromPort and ToPort (0-65535).");
+	expect_error(A, perms(sg, "{'IpProtocol':'udp','FromPort':-1,'ToPort':53,'IpRanges':[{"
+	                          "'CidrIp':'0.0.0.0/0'}]}"),
+	             "InvalidParameterValue",
+	             "Value (-1) for parameter IpPermissions[0].FromPort is invalid. Allowed: "
+	             "0-65535 for TCP and UDP.");
+	expect_error(A, perms(sg, "{'IpProtocol':'tcp','FromPort':1,'ToPort':65536,'IpRanges':[{"
+	                          "'CidrIp':'0.0.0.0/0'}]}"),
+	             "InvalidParameterValue",
+	             "Value (65536) for parameter IpPermissions[0].ToPort is invalid. Allowed: "
+	             "0-65535 for TCP and UDP.");
+	expect_error(A, perms(sg, "{'IpProtocol':'tcp','FromPort':80,'ToPort':79,'IpRanges':[{"
+	                          "'CidrIp':'0.0.0.0/0'}]}"),
+	             "InvalidParameterValue",
+	             "Value (80-79) for parameter IpPermissions[0] is invalid. FromPort must not be "
+	             "greater than ToPort.");
+	expect_error(A, perms(sg, "{'IpProtocol':'icmp','FromPort':256,'ToPort':0,'IpRanges':[{"
+	                          "'CidrIp':'0.0.0.0/0'}]}"),
+	             "InvalidParameterValue",
+	             "Value (256) for parameter IpPermissions[0].FromPort is invalid. Allowed: an "
+	             "ICMP type 0-255, or -1 for all types.");
+	expect_error(A, perms(sg, "{'IpProtocol':'icmpv6','FromPort':1,'ToPort':-2,'Ipv6Ranges':[{"
+	                          "'CidrIpv6':'::/0'}]}"),
+	             "InvalidParameterValue",
+	             "Value (-2) for parameter IpPermissions[0].ToPort is invalid. Allowed: an ICMP "
+	             "code 0-255, or -1 for all codes.");
+	expect_error(A, perms(sg, "{'IpProtocol':'icmp','FromPort':-1,'ToPort':0,'IpRanges':[{"
+	                          "'CidrIp':'0.0.0.0/0'}]}"),
+	             "InvalidParameterValue",
+	             "Value (0) for parameter IpPermissions[0].ToPort is invalid. Allowed: -1 when "
+	             "the ICMP type (FromPort) is -1.");
+	expect_error(A, perms(sg, "{'IpProtocol':'-1','IpRanges':[{'CidrIp':'10.0.0.0/33'}]}"),
+	             "InvalidParameterValue",
+	             "Value (10.0.0.0/33) for parameter IpPermissions[0].IpRanges[0].CidrIp is "
+	             "invalid. This is not a valid CIDR block: the prefix length must be 0-32.");
+	expect_error(A, perms(sg, "{'IpProtocol':'-1','IpRanges':[{'CidrIp':'::/0'}]}"),
+	             "InvalidParameterValue",
+	             "Value (::/0) for parameter IpPermissions[0].IpRanges[0].CidrIp is invalid. "
+	             "This is not an IPv4 CIDR block; IPv6 blocks go in Ipv6Ranges.");
+	expect_error(A,
+	             perms(sg, "{'IpProtocol':'-1','IpRanges':[{'CidrIp':'0.0.0.0/0'}]},{'IpProtocol':"
+	                       "'-1','Ipv6Ranges':[{'CidrIpv6':'10.0.0.0/8'}]}"),
+	             "InvalidParameterValue",
+	             "Value (10.0.0.0/8) for parameter IpPermissions[1].Ipv6Ranges[0].CidrIpv6 is "
+	             "invalid. This is not an IPv6 CIDR block; IPv4 blocks go in IpRanges.");
+	expect_error(A, perms(sg, "{'IpProtocol':'-1','IpRanges':[{'Description':'x'}]}"),
+	             "MissingParameter",
+	             "The request must contain the parameter IpPermissions[0].IpRanges[0].CidrIp.");
+	expect_error(A, perms(sg, "{'IpProtocol':'-1','IpRanges':[{'CidrIp':'0.0.0.0/0',"
+	                          "'Description':'a\\u00e9'}]}"),
+	             "InvalidParameterValue",
+	             "Value (a\xc3\xa9) for parameter IpPermissions[0].IpRanges[0].Description is "
+	             "invalid. A description has at most 255 characters: letters, digits, spaces "
+	             "and ._-:/()#,@[]+=&;{}!$*.");
+	expect_error(A, perms(sg, "{'IpProtocol':'tcp','FromPort':1,'ToPort':2}"), "MissingParameter",
+	             "IpPermissions[0] names no peer: give IpRanges, Ipv6Ranges or "
+	             "UserIdGroupPairs.");
+	expect_error(A, perms(sg, "{'IpProtocol':'-1','PrefixListIds':[{'PrefixListId':"
+	                          "'pl-12345678'}]}"),
+	             "InvalidPrefixListID.NotFound",
+	             "The prefix list ID 'pl-12345678' does not exist.");
+	expect_error(A, perms(sg, "{'IpProtocol':'-1','UserIdGroupPairs':[{'GroupId':"
+	                          "'sg-0123456789abcdef0'}]}"),
+	             "InvalidGroup.NotFound",
+	             "The security group ID 'sg-0123456789abcdef0' does not exist.");
+	expect_error(A, perms(sg, "{'IpProtocol':'-1','UserIdGroupPairs':[{'GroupName':'nope'}]}"),
+	             "InvalidGroup.NotFound",
+	             S("The security group 'nope' does not exist in VPC '%s'.", h.vpc_id));
+	expect_error(A, perms(sg, "{'IpProtocol':'-1','UserIdGroupPairs':[{'UserId':"
+	                          "'000000000000'}]}"),
+	             "MissingParameter",
+	             "The request must contain the parameter "
+	             "IpPermissions[0].UserIdGroupPairs[0].GroupId.");
+	expect_error(A, perms(sg, "{'IpProtocol':'-1','UserIdGroupPairs':[{'GroupName':'web',"
+	                          "'UserId':'111122223333'}]}"),
+	             "InvalidParameterValue",
+	             "Value (111122223333) for parameter IpPermissions[0].UserIdGroupPairs[0].UserId "
+	             "is invalid. Only the groups of this account (000000000000) can be referenced.");
+	expect_error(A, perms(sg, "{'IpProtocol':'-1','UserIdGroupPairs':[{'GroupName':'web',"
+	                          "'VpcPeeringConnectionId':'pcx-12345678'}]}"),
+	             "InvalidParameterValue",
+	             "Value (pcx-12345678) for parameter "
+	             "IpPermissions[0].UserIdGroupPairs[0].VpcPeeringConnectionId is invalid. vxtap "
+	             "has no VPC peering connections.");
+	expect_error(A, J("{'GroupId':'%s'}", sg), "MissingParameter",
+	             "The request must contain the parameter IpPermissions.");
+	expect_error(A, J("{'GroupId':'%s','IpPermissions':[]}", sg), "MissingParameter",
+	             "The request must contain the parameter IpPermissions.");
+	expect_error(A, J("{'GroupId':'%s','GroupName':'web','CidrIp':'0.0.0.0/0'}", sg),
+	             "InvalidParameterCombination", "Give GroupId or GroupName, not both.");
+	expect_error(A, J("{'CidrIp':'0.0.0.0/0'}"), "MissingParameter",
+	             "The request must contain the parameter GroupId or GroupName.");
+	expect_error(A, J("{'GroupId':'%s','CidrIp':'0.0.0.0/0'}", NOT_A_GROUP),
+	             "InvalidGroup.NotFound",
+	             S("The security group ID '%s' does not exist.", NOT_A_GROUP));
+	expect_error(A, J("{'GroupId':'sg-xyz','CidrIp':'0.0.0.0/0'}"), "InvalidGroup.NotFound",
+	             "The security group ID 'sg-xyz' does not exist.");
+	expect_error(A,
+	             J("{'GroupId':'%s','CidrIp':'0.0.0.0/0','IpProtocol':'-1','IpPermissions':[{"
+	               "'IpProtocol':'-1','IpRanges':[{'CidrIp':'0.0.0.0/0'}]}]}",
+	               sg),
+	             "InvalidParameterCombination",
+	             "Give either IpPermissions or IpProtocol, FromPort, ToPort, CidrIp, "
+	             "SourceSecurityGroupName and SourceSecurityGroupOwnerId, not both.");
+	expect_error("AuthorizeSecurityGroupEgress",
+	             J("{'GroupName':'web','IpPermissions':[{'IpProtocol':'-1'}]}"),
+	             "UnknownParameter", "The parameter GroupName is not recognized.");
+	expect_error(A, J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':6}]}", sg),
+	             "InvalidParameterValue",
+	             "Value (6) for parameter IpPermissions.IpProtocol is invalid. Expected a string.");
+	expect_error(A,
+	             J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'-1','IpRanges':[{'Cidr':"
+	               "'0.0.0.0/0'}]}]}",
+	               sg),
+	             "UnknownParameter",
+	             "The parameter IpPermissions.IpRanges.Cidr is not recognized.");
+	expect_error(A,
+	             J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'-1','IpRanges':[{'CidrIp':"
+	               "'0.0.0.0/0'}]}],'TagSpecifications':[{'ResourceType':'security-group','Tags':"
+	               "[]}]}",
+	               sg),
+	             "InvalidParameterValue",
+	             "Value (security-group) for parameter TagSpecifications.ResourceType is "
+	             "invalid. This call creates a security-group-rule; tag specifications must name "
+	             "that resource type.");
+	/* Other protocols ignore the ports, as AWS does; a CIDR with host bits
+	 * set is taken as its network. */
+	json_t *r = ok(A, perms(sg, "{'IpProtocol':'47','FromPort':5,'ToPort':1,'IpRanges':[{"
+	                            "'CidrIp':'10.1.2.3/8'}]}"));
+	json_t *rule = json_array_get(at(r, "SecurityGroupRules"), 0);
+	assert_int_equal(jint(rule, "FromPort"), -1);
+	assert_int_equal(jint(rule, "ToPort"), -1);
+	assert_string_equal(jstr(rule, "CidrIpv4"), "10.0.0.0/8");
+	json_decref(r);
+}
+
+static void test_sg_duplicate_rules(void **state)
+{
+	(void)state;
+	vxid sg, other;
+	make_sg(sg, "web");
+	make_sg(other, "db");
+	const char *A = "AuthorizeSecurityGroupIngress";
+	ok0(A, perms(sg, "{'IpProtocol':'tcp','FromPort':22,'ToPort':22,'IpRanges':[{'CidrIp':"
+	                 "'10.0.0.0/16'}]}"));
+	/* The same rule: by number, with a description, host bits set. */
+	expect_error(A,
+	             perms(sg, "{'IpProtocol':'6','FromPort':22,'ToPort':22,'IpRanges':[{'CidrIp':"
+	                       "'10.0.9.9/16','Description':'again'}]}"),
+	             "InvalidPermission.Duplicate",
+	             "the specified rule \"peer: 10.0.0.0/16, TCP, from port: 22, to port: 22, "
+	             "ALLOW\" already exists");
+	/* Twice in one request. */
+	expect_error(A,
+	             perms(sg, "{'IpProtocol':'-1','IpRanges':[{'CidrIp':'192.0.2.0/24'},{'CidrIp':"
+	                       "'192.0.2.0/24'}]}"),
+	             "InvalidPermission.Duplicate",
+	             "the specified rule \"peer: 192.0.2.0/24, ALL, ALLOW\" already exists");
+	ok0(A, J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'icmp','FromPort':8,'ToPort':0,"
+	         "'UserIdGroupPairs':[{'GroupId':'%s'}]}]}",
+	         sg, other));
+	expect_error(A,
+	             J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'1','FromPort':8,'ToPort':0,"
+	               "'UserIdGroupPairs':[{'GroupName':'db'}]}]}",
+	               sg),
+	             "InvalidPermission.Duplicate",
+	             S("the specified rule \"peer: %s, ICMP, type: 8, code: 0, ALLOW\" already "
+	               "exists",
+	               other));
+	/* The default outbound rule of a new group. */
+	expect_error("AuthorizeSecurityGroupEgress",
+	             perms(sg, "{'IpProtocol':'-1','Ipv6Ranges':[{'CidrIpv6':'::/0'}]}"),
+	             "InvalidPermission.Duplicate",
+	             "the specified rule \"peer: ::/0, ALL, ALLOW\" already exists");
+	/* The same peer in the other direction is another rule. */
+	ok0("AuthorizeSecurityGroupEgress",
+	    perms(sg, "{'IpProtocol':'tcp','FromPort':22,'ToPort':22,'IpRanges':[{'CidrIp':"
+	              "'10.0.0.0/16'}]}"));
+}
+
+static void test_sg_rule_limit_60_per_direction_and_family(void **state)
+{
+	(void)state;
+	vxid sg, other;
+	make_sg(sg, "web");
+	make_sg(other, "db");
+	json_t *list = json_array();
+	for (int i = 0; i < 60; i++)
+		json_array_append_new(list, J("{'CidrIp':'10.0.%d.0/24'}", i));
+	json_t *req = J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'tcp','FromPort':80,"
+	                "'ToPort':80}]}",
+	                sg);
+	json_object_set_new(json_array_get(json_object_get(req, "IpPermissions"), 0), "IpRanges",
+	                    list);
+	json_t *r = ok("AuthorizeSecurityGroupIngress", req);
+	assert_int_equal(json_array_size(at(r, "SecurityGroupRules")), 60);
+	json_decref(r);
+	expect_error("AuthorizeSecurityGroupIngress",
+	             perms(sg, "{'IpProtocol':'tcp','FromPort':81,'ToPort':81,'IpRanges':[{'CidrIp':"
+	                       "'10.0.0.0/24'}]}"),
+	             "RulesPerSecurityGroupLimitExceeded",
+	             S("The maximum number of rules per security group has been reached: %s would "
+	               "have 61 IPv4 inbound rules (at most 60).",
+	               sg));
+	/* A group counts as IPv4 and IPv6; IPv6 has room of its own. */
+	expect_error("AuthorizeSecurityGroupIngress",
+	             J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'-1','UserIdGroupPairs':[{"
+	               "'GroupId':'%s'}]}]}",
+	               sg, other),
+	             "RulesPerSecurityGroupLimitExceeded",
+	             S("The maximum number of rules per security group has been reached: %s would "
+	               "have 61 IPv4 inbound rules (at most 60).",
+	               sg));
+	ok0("AuthorizeSecurityGroupIngress",
+	    perms(sg, "{'IpProtocol':'-1','Ipv6Ranges':[{'CidrIpv6':'2001:db8::/32'}]}"));
+	/* Outbound is counted apart: 2 default rules there. */
+	ok0("AuthorizeSecurityGroupEgress",
+	    perms(sg, "{'IpProtocol':'tcp','FromPort':1,'ToPort':1,'IpRanges':[{'CidrIp':"
+	              "'10.0.0.0/8'}]}"));
+}
+
+static void test_sg_simple_members_and_revoke(void **state)
+{
+	(void)state;
+	vxid sg, other;
+	make_sg(sg, "web");
+	make_sg(other, "db");
+	/* The older top-level members: one rule ... */
+	json_t *r = ok("AuthorizeSecurityGroupIngress",
+	               J("{'GroupName':'web','IpProtocol':'udp','FromPort':53,'ToPort':53,"
+	                 "'CidrIp':'0.0.0.0/0'}"));
+	assert_int_equal(json_array_size(at(r, "SecurityGroupRules")), 1);
+	vxid udp;
+	snprintf(udp, sizeof(vxid), "%s",
+	         jstr(json_array_get(at(r, "SecurityGroupRules"), 0), "SecurityGroupRuleId"));
+	json_decref(r);
+	/* ... or, for a source group alone, all of TCP, UDP and ICMP. */
+	r = ok("AuthorizeSecurityGroupIngress",
+	       J("{'GroupId':'%s','SourceSecurityGroupName':'db'}", sg));
+	json_t *rules = at(r, "SecurityGroupRules");
+	assert_int_equal(json_array_size(rules), 3);
+	assert_string_equal(jstr(json_array_get(rules, 0), "IpProtocol"), "tcp");
+	assert_int_equal(jint(json_array_get(rules, 0), "ToPort"), 65535);
+	assert_string_equal(jstr(json_array_get(rules, 1), "IpProtocol"), "udp");
+	assert_string_equal(jstr(json_array_get(rules, 2), "IpProtocol"), "icmp");
+	assert_string_equal(jstr(json_array_get(rules, 2), "ReferencedGroupInfo.GroupId"), other);
+	json_decref(r);
+	/* Revoke as authorized; the answer lists what went. */
+	r = ok("RevokeSecurityGroupIngress",
+	       perms(sg, "{'IpProtocol':'17','FromPort':53,'ToPort':53,'IpRanges':[{'CidrIp':"
+	                 "'0.0.0.0/0'}]}"));
+	expect_json(r,
+	            "{'Return':true,'RevokedSecurityGroupRules':[{'SecurityGroupRuleId':'%s',"
+	            "'GroupId':'%s','IsEgress':false,'IpProtocol':'udp','FromPort':53,'ToPort':53,"
+	            "'CidrIpv4':'0.0.0.0/0'}]}",
+	            udp, sg);
+	expect_error("RevokeSecurityGroupIngress",
+	             perms(sg, "{'IpProtocol':'udp','FromPort':53,'ToPort':53,'IpRanges':[{'CidrIp':"
+	                       "'0.0.0.0/0'}]}"),
+	             "InvalidPermission.NotFound",
+	             "The specified rule does not exist in this security group.");
+	/* An inbound rule is not an outbound one. */
+	expect_error("RevokeSecurityGroupEgress",
+	             J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'icmp','FromPort':-1,"
+	               "'ToPort':-1,'UserIdGroupPairs':[{'GroupId':'%s'}]}]}",
+	               sg, other),
+	             "InvalidPermission.NotFound",
+	             "The specified rule does not exist in this security group.");
+	/* By ID: the group's rules of that direction only. */
+	json_t *d = ok("DescribeSecurityGroupRules",
+	               J("{'Filters':[{'Name':'group-id','Values':['%s']}]}", sg));
+	vxid out4, in_tcp;
+	snprintf(out4, sizeof(vxid), "%s",
+	         jstr(json_array_get(at(d, "SecurityGroupRules"), 0), "SecurityGroupRuleId"));
+	snprintf(in_tcp, sizeof(vxid), "%s",
+	         jstr(json_array_get(at(d, "SecurityGroupRules"), 2), "SecurityGroupRuleId"));
+	json_decref(d);
+	expect_error("RevokeSecurityGroupIngress",
+	             J("{'GroupId':'%s','SecurityGroupRuleIds':['%s']}", sg, out4),
+	             "InvalidSecurityGroupRuleId.NotFound",
+	             S("The security group rule ID '%s' does not exist.", out4));
+	expect_error("RevokeSecurityGroupIngress",
+	             J("{'GroupId':'%s','SecurityGroupRuleIds':['%s']}", other, in_tcp),
+	             "InvalidSecurityGroupRuleId.NotFound",
+	             S("The security group rule ID '%s' does not exist.", in_tcp));
+	r = ok("RevokeSecurityGroupEgress",
+	       J("{'GroupId':'%s','SecurityGroupRuleIds':['%s','%s']}", sg, out4, out4));
+	assert_int_equal(json_array_size(at(r, "RevokedSecurityGroupRules")), 1);
+	json_decref(r);
+	ok0("RevokeSecurityGroupIngress", J("{'GroupId':'%s','SecurityGroupRuleIds':['%s']}", sg,
+	                                    in_tcp));
+	d = ok("DescribeSecurityGroupRules", J("{'Filters':[{'Name':'group-id','Values':['%s']}]}",
+	                                       sg));
+	assert_int_equal(json_array_size(at(d, "SecurityGroupRules")), 3); /* ::/0 out; udp, icmp */
+	json_decref(d);
+	expect_error("RevokeSecurityGroupIngress", J("{'GroupId':'%s'}", sg), "MissingParameter",
+	             "The request must contain the parameter IpPermissions.");
+}
+
+static void test_sg_delete(void **state)
+{
+	(void)state;
+	vxid dflt, web, db, lo;
+	default_sg(dflt);
+	make_sg(web, "web");
+	make_sg(db, "db");
+	expect_error("DeleteSecurityGroup", J("{'GroupId':'%s'}", dflt), "CannotDelete",
+	             S("the specified group: \"%s\" name: \"default\" cannot be deleted by a user",
+	               dflt));
+	expect_error("DeleteSecurityGroup", J("{'GroupName':'default'}"), "CannotDelete",
+	             S("the specified group: \"%s\" name: \"default\" cannot be deleted by a user",
+	               dflt));
+	expect_error("DeleteSecurityGroup", J("{'GroupId':'%s'}", NOT_A_GROUP),
+	             "InvalidGroup.NotFound",
+	             S("The security group ID '%s' does not exist.", NOT_A_GROUP));
+	/* Referenced by another group's rule. */
+	ok0("AuthorizeSecurityGroupIngress",
+	    J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'-1','UserIdGroupPairs':[{'GroupId':"
+	      "'%s'}]}]}",
+	      web, db));
+	expect_error("DeleteSecurityGroup", J("{'GroupId':'%s'}", db), "DependencyViolation",
+	             S("resource %s has a dependent object (%s)", db, web));
+	/* Used by an interface. */
+	lo_eni(lo);
+	ok0("ModifyNetworkInterfaceAttribute",
+	    J("{'NetworkInterfaceId':'%s','Groups':['%s']}", lo, web));
+	expect_error("DeleteSecurityGroup", J("{'GroupId':'%s'}", web), "DependencyViolation",
+	             S("resource %s has a dependent object (%s)", web, lo));
+	ok0("ModifyNetworkInterfaceAttribute", J("{'NetworkInterfaceId':'%s','Groups':[]}", lo));
+	/* A rule that names its own group is no obstacle. */
+	ok0("AuthorizeSecurityGroupIngress",
+	    J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'-1','UserIdGroupPairs':[{'GroupId':"
+	      "'%s'}]}]}",
+	      web, web));
+	expect_json(ok("DeleteSecurityGroup", J("{'GroupName':'web'}")),
+	            "{'Return':true,'GroupId':'%s'}", web);
+	ok0("DeleteSecurityGroup", J("{'GroupId':'%s'}", db));
+	assert_int_equal(count("DescribeSecurityGroups", "SecurityGroups"), 1);
+	assert_int_equal(count("DescribeSecurityGroupRules", "SecurityGroupRules"), 3);
+}
+
+static void test_interface_groups(void **state)
+{
+	(void)state;
+	vxid lo, sg[6];
+	lo_eni(lo);
+	for (int i = 0; i < 6; i++)
+		make_sg(sg[i], S("g%d", i));
+	const char *M = "ModifyNetworkInterfaceAttribute";
+	expect_error(M, J("{'NetworkInterfaceId':'%s','Groups':['%s','%s','%s','%s','%s','%s']}", lo,
+	                  sg[0], sg[1], sg[2], sg[3], sg[4], sg[5]),
+	             "SecurityGroupsPerInterfaceLimitExceeded",
+	             "Groups names 6 security groups; an interface has at most 5.");
+	expect_error(M, J("{'NetworkInterfaceId':'%s','Groups':['%s','%s']}", lo, sg[0], NOT_A_GROUP),
+	             "InvalidGroup.NotFound",
+	             S("The security group ID '%s' does not exist.", NOT_A_GROUP));
+	expect_error(M, J("{'NetworkInterfaceId':'%s','Groups':['%s']}", NOT_AN_ENI, sg[0]),
+	             "InvalidNetworkInterfaceID.NotFound",
+	             S("The networkInterface ID '%s' does not exist.", NOT_AN_ENI));
+	expect_error(M, J("{'NetworkInterfaceId':'%s'}", lo), "MissingParameter",
+	             "The request must contain the parameter Groups (the only attribute vxtap "
+	             "changes).");
+	expect_error(M, J("{'NetworkInterfaceId':'%s','Description':{'Value':'x'}}", lo),
+	             "UnknownParameter", "The parameter Description is not recognized.");
+	/* In the order given, a repeated one once; a sixth name repeated is fine. */
+	json_t *r = ok(M, J("{'NetworkInterfaceId':'%s','Groups':['%s','%s','%s','%s','%s','%s']}",
+	                    lo, sg[3], sg[1], sg[3], sg[0], sg[4], sg[2]));
+	assert_int_equal(json_object_size(r), 0);
+	json_decref(r);
+	r = ok("DescribeNetworkInterfaces", J("{'NetworkInterfaceIds':['%s']}", lo));
+	expect_json(json_incref(at(json_array_get(at(r, "NetworkInterfaces"), 0), "Groups")),
+	            "[{'GroupId':'%s','GroupName':'g3'},{'GroupId':'%s','GroupName':'g1'},"
+	            "{'GroupId':'%s','GroupName':'g0'},{'GroupId':'%s','GroupName':'g4'},"
+	            "{'GroupId':'%s','GroupName':'g2'}]",
+	            sg[3], sg[1], sg[0], sg[4], sg[2]);
+	json_decref(r);
+	r = ok("DescribeNetworkInterfaces",
+	       J("{'Filters':[{'Name':'group-name','Values':['g4']}]}"));
+	assert_int_equal(json_array_size(at(r, "NetworkInterfaces")), 1);
+	json_decref(r);
+	/* A registered interface takes groups when it is created. */
+	expect_error("CreateNetworkInterface",
+	             J("{'PrivateIpAddress':'192.0.2.9','Groups':['%s']}", NOT_A_GROUP),
+	             "InvalidGroup.NotFound",
+	             S("The security group ID '%s' does not exist.", NOT_A_GROUP));
+	r = ok("CreateNetworkInterface",
+	       J("{'PrivateIpAddress':'192.0.2.9','Groups':['%s','%s']}", sg[5], sg[0]));
+	expect_json(json_incref(at(r, "NetworkInterface.Groups")),
+	            "[{'GroupId':'%s','GroupName':'g5'},{'GroupId':'%s','GroupName':'g0'}]", sg[5],
+	            sg[0]);
+	vxid remote;
+	snprintf(remote, sizeof(vxid), "%s", jstr(r, "NetworkInterface.NetworkInterfaceId"));
+	json_decref(r);
+	expect_error("DeleteSecurityGroup", J("{'GroupId':'%s'}", sg[5]), "DependencyViolation",
+	             S("resource %s has a dependent object (%s)", sg[5], remote));
+	ok0("DeleteNetworkInterface", J("{'NetworkInterfaceId':'%s'}", remote));
+	ok0("DeleteSecurityGroup", J("{'GroupId':'%s'}", sg[5]));
+	/* An empty list: no groups. */
+	ok0(M, J("{'NetworkInterfaceId':'%s','Groups':[]}", lo));
+	r = ok("DescribeNetworkInterfaces", J("{'NetworkInterfaceIds':['%s']}", lo));
+	assert_int_equal(json_array_size(at(json_array_get(at(r, "NetworkInterfaces"), 0), "Groups")),
+	                 0);
+	json_decref(r);
+}
+
+/* ---- network ACLs ---- */
+
+static void make_acl(vxid out)
+{
+	struct vx_host h;
+	host_identity(&h);
+	take(out, ok("CreateNetworkAcl", J("{'VpcId':'%s'}", h.vpc_id)), "NetworkAcl.NetworkAclId");
+}
+
+/* A valid CreateNetworkAclEntry request (ingress #100, all protocols,
+ * 0.0.0.0/0, allow), with extra laid over it. */
+static json_t *entry(const char *acl, const char *extra)
+{
+	json_t *r = J("{'NetworkAclId':'%s','RuleNumber':100,'Protocol':'-1','RuleAction':'allow',"
+	              "'Egress':false,'CidrBlock':'0.0.0.0/0'}",
+	              acl);
+	return with(r, "{%s}", extra);
+}
+
+static void test_acl_create_and_delete(void **state)
+{
+	(void)state;
+	struct vx_host h;
+	host_identity(&h);
+	expect_error("CreateNetworkAcl", J("{}"), "MissingParameter",
+	             "The request must contain the parameter VpcId.");
+	expect_error("CreateNetworkAcl", J("{'VpcId':'vpc-12345678'}"), "InvalidVpcID.NotFound",
+	             "The vpc ID 'vpc-12345678' does not exist.");
+	json_t *r = ok("CreateNetworkAcl",
+	               J("{'VpcId':'%s','ClientToken':'t1','TagSpecifications':[{'ResourceType':"
+	                 "'network-acl','Tags':[{'Key':'Name','Value':'private'}]}]}",
+	                 h.vpc_id));
+	vxid acl;
+	snprintf(acl, sizeof(vxid), "%s", jstr(r, "NetworkAcl.NetworkAclId"));
+	/* A new ACL denies everything: only the * entries. */
+	expect_json(r,
+	            "{'NetworkAcl':{'Associations':[],'Entries':["
+	            "{'CidrBlock':'0.0.0.0/0','Egress':true,'Protocol':'-1','RuleAction':'deny',"
+	            "'RuleNumber':32767},{'Egress':true,'Ipv6CidrBlock':'::/0','Protocol':'-1',"
+	            "'RuleAction':'deny','RuleNumber':32768},{'CidrBlock':'0.0.0.0/0','Egress':false,"
+	            "'Protocol':'-1','RuleAction':'deny','RuleNumber':32767},{'Egress':false,"
+	            "'Ipv6CidrBlock':'::/0','Protocol':'-1','RuleAction':'deny','RuleNumber':32768}],"
+	            "'IsDefault':false,'NetworkAclId':'%s','Tags':[{'Key':'Name','Value':'private'}],"
+	            "'VpcId':'%s','OwnerId':'000000000000'},'ClientToken':'t1'}",
+	            acl, h.vpc_id);
+	vxid dflt;
+	default_acl(dflt);
+	expect_error("DeleteNetworkAcl", J("{'NetworkAclId':'%s'}", dflt), "InvalidParameterValue",
+	             S("cannot delete default network ACL %s", dflt));
+	expect_error("DeleteNetworkAcl", J("{'NetworkAclId':'%s'}", NOT_AN_ACL),
+	             "InvalidNetworkAclID.NotFound",
+	             S("The network ACL ID '%s' does not exist.", NOT_AN_ACL));
+	json_t *d = ok("DescribeNetworkAcls", J("{'NetworkAclIds':['%s']}", dflt));
+	vxid assoc;
+	snprintf(assoc, sizeof(vxid), "%s",
+	         jstr(json_array_get(at(json_array_get(at(d, "NetworkAcls"), 0), "Associations"), 0),
+	              "NetworkAclAssociationId"));
+	json_decref(d);
+	r = ok("ReplaceNetworkAclAssociation",
+	       J("{'AssociationId':'%s','NetworkAclId':'%s'}", assoc, acl));
+	vxid assoc2;
+	snprintf(assoc2, sizeof(vxid), "%s", jstr(r, "NewAssociationId"));
+	assert_true(strncmp(assoc2, "aclassoc-", 9) == 0 && strcmp(assoc, assoc2));
+	json_decref(r);
+	expect_error("DeleteNetworkAcl", J("{'NetworkAclId':'%s'}", acl), "DependencyViolation",
+	             S("The network ACL '%s' has dependencies and cannot be deleted.", acl));
+	expect_error("ReplaceNetworkAclAssociation",
+	             J("{'AssociationId':'%s','NetworkAclId':'%s'}", assoc, dflt),
+	             "InvalidAssociationID.NotFound",
+	             S("The association ID '%s' does not exist.", assoc));
+	expect_error("ReplaceNetworkAclAssociation",
+	             J("{'AssociationId':'%s','NetworkAclId':'%s'}", assoc2, NOT_AN_ACL),
+	             "InvalidNetworkAclID.NotFound",
+	             S("The network ACL ID '%s' does not exist.", NOT_AN_ACL));
+	d = ok("DescribeNetworkAcls",
+	       J("{'Filters':[{'Name':'association.subnet-id','Values':['%s']}]}", h.subnet_id));
+	assert_int_equal(json_array_size(at(d, "NetworkAcls")), 1);
+	assert_string_equal(jstr(json_array_get(at(d, "NetworkAcls"), 0), "NetworkAclId"), acl);
+	json_decref(d);
+	ok0("ReplaceNetworkAclAssociation",
+	    J("{'AssociationId':'%s','NetworkAclId':'%s'}", assoc2, dflt));
+	r = ok("DeleteNetworkAcl", J("{'NetworkAclId':'%s'}", acl));
+	assert_int_equal(json_object_size(r), 0);
+	json_decref(r);
+	assert_int_equal(count("DescribeNetworkAcls", "NetworkAcls"), 1);
+}
+
+static void test_acl_entry_validation(void **state)
+{
+	(void)state;
+	vxid acl;
+	make_acl(acl);
+	const char *C = "CreateNetworkAclEntry";
+	expect_error(C, entry(NOT_AN_ACL, ""), "InvalidNetworkAclID.NotFound",
+	             S("The network ACL ID '%s' does not exist.", NOT_AN_ACL));
+	expect_error(C, entry(acl, "'Egress':null"), "MissingParameter",
+	             "The request must contain the parameter Egress.");
+	expect_error(C, entry(acl, "'RuleNumber':0"), "InvalidParameterValue",
+	             "Value (0) for parameter RuleNumber is invalid. Allowed: 1-32766 (the * "
+	             "entries cannot be changed).");
+	expect_error(C, entry(acl, "'RuleNumber':32767"), "InvalidParameterValue",
+	             "Value (32767) for parameter RuleNumber is invalid. Allowed: 1-32766 (the * "
+	             "entries cannot be changed).");
+	static const char *const bad_protocols[] = {"TCP", "256", "-2", "007", ""};
+	for (size_t i = 0; i < sizeof(bad_protocols) / sizeof(bad_protocols[0]); i++)
+		expect_error(C, entry(acl, S("'Protocol':'%s'", bad_protocols[i])),
+		             "InvalidParameterValue",
+		             S("Value (%s) for parameter Protocol is invalid. Allowed: a protocol "
+		               "number 0-255, -1 for all protocols, or tcp, udp, icmp, icmpv6, all.",
+		               bad_protocols[i]));
+	expect_error(C, entry(acl, "'RuleAction':'accept'"), "InvalidParameterValue",
+	             "Value (accept) for parameter RuleAction is invalid. Allowed: allow, deny.");
+	expect_error(C, entry(acl, "'CidrBlock':null"), "MissingParameter",
+	             "The request must contain the parameter CidrBlock or Ipv6CidrBlock.");
+	expect_error(C, entry(acl, "'Ipv6CidrBlock':'::/0'"), "InvalidParameterCombination",
+	             "Give CidrBlock or Ipv6CidrBlock, not both.");
+	expect_error(C, entry(acl, "'CidrBlock':'10.0.0.1/8'"), "InvalidParameterValue",
+	             "Value (10.0.0.1/8) for parameter CidrBlock is invalid. This is not a valid "
+	             "CIDR block: host bits are set (the network is 10.0.0.0/8).");
+	expect_error(C, entry(acl, "'CidrBlock':'::/0'"), "InvalidParameterValue",
+	             "Value (::/0) for parameter CidrBlock is invalid. This is not an IPv4 CIDR "
+	             "block; IPv6 blocks go in Ipv6CidrBlock.");
+	expect_error(C, entry(acl, "'CidrBlock':null,'Ipv6CidrBlock':'10.0.0.0/8'"),
+	             "InvalidParameterValue",
+	             "Value (10.0.0.0/8) for parameter Ipv6CidrBlock is invalid. This is not an "
+	             "IPv6 CIDR block; IPv4 blocks go in CidrBlock.");
+	expect_error(C, entry(acl, "'Protocol':'tcp'"), "MissingParameter",
+	             "The request must contain the parameter PortRange.");
+	expect_error(C, entry(acl, "'Protocol':'17','PortRange':{'To':53}"), "MissingParameter",
+	             "The request must contain the parameter PortRange.From.");
+	expect_error(C, entry(acl, "'Protocol':'6','PortRange':{'From':0,'To':65536}"),
+	             "InvalidParameterValue",
+	             "Value (65536) for parameter PortRange.To is invalid. Allowed: 0-65535.");
+	expect_error(C, entry(acl, "'Protocol':'6','PortRange':{'From':81,'To':80}"),
+	             "InvalidParameterValue",
+	             "Value (81-80) for parameter PortRange is invalid. From must not be greater "
+	             "than To.");
+	expect_error(C, entry(acl, "'Protocol':'icmp'"), "MissingParameter",
+	             "The request must contain the parameter IcmpTypeCode.");
+	expect_error(C, entry(acl, "'Protocol':'1','IcmpTypeCode':{'Type':8}"), "MissingParameter",
+	             "The request must contain the parameter IcmpTypeCode.Code.");
+	expect_error(C, entry(acl, "'Protocol':'1','IcmpTypeCode':{'Type':300,'Code':0}"),
+	             "InvalidParameterValue",
+	             "Value (300) for parameter IcmpTypeCode.Type is invalid. Allowed: an ICMP type "
+	             "0-255, or -1 for all types.");
+	expect_error(C, entry(acl, "'Protocol':'1','IcmpTypeCode':{'Type':-1,'Code':3}"),
+	             "InvalidParameterValue",
+	             "Value (3) for parameter IcmpTypeCode.Code is invalid. Allowed: -1 when the "
+	             "ICMP type is -1.");
+	expect_error(C, entry(acl, "'Protocol':'58','CidrBlock':null,'Ipv6CidrBlock':'::/0'"),
+	             "MissingParameter", "The request must contain the parameter IcmpTypeCode.");
+	expect_error(C, entry(acl, "'PortRange':{'From':1,'To':2,'Bad':3}"), "UnknownParameter",
+	             "The parameter PortRange.Bad is not recognized.");
+	/* ICMPv6 with an IPv4 block matches all of it (AWS); ports of other
+	 * protocols are not kept. */
+	ok0(C, entry(acl, "'Protocol':'58','RuleNumber':1"));
+	ok0(C, entry(acl, "'Protocol':'all','RuleNumber':2,'PortRange':{'From':1,'To':2}"));
+	ok0(C, entry(acl, "'Protocol':'udp','RuleNumber':3,'PortRange':{'From':53,'To':53},"
+	                  "'IcmpTypeCode':{'Type':1,'Code':1}"));
+	json_t *d = ok("DescribeNetworkAcls", J("{'NetworkAclIds':['%s']}", acl));
+	json_t *e = at(json_array_get(at(d, "NetworkAcls"), 0), "Entries");
+	expect_json(json_incref(json_array_get(e, 2)),
+	            "{'CidrBlock':'0.0.0.0/0','Egress':false,'Protocol':'58','RuleAction':'allow',"
+	            "'RuleNumber':1}");
+	expect_json(json_incref(json_array_get(e, 3)),
+	            "{'CidrBlock':'0.0.0.0/0','Egress':false,'Protocol':'-1','RuleAction':'allow',"
+	            "'RuleNumber':2}");
+	expect_json(json_incref(json_array_get(e, 4)),
+	            "{'CidrBlock':'0.0.0.0/0','Egress':false,'PortRange':{'From':53,'To':53},"
+	            "'Protocol':'17','RuleAction':'allow','RuleNumber':3}");
+	json_decref(d);
+	/* Numbers are unique per direction. */
+	expect_error(C, entry(acl, "'RuleNumber':3"), "NetworkAclEntryAlreadyExists",
+	             "The network acl entry identified by 3 already exists.");
+	ok0(C, entry(acl, "'RuleNumber':3,'Egress':true"));
+}
+
+static void test_acl_entry_limit_20_per_direction_and_family(void **state)
+{
+	(void)state;
+	vxid acl;
+	make_acl(acl);
+	for (int i = 1; i <= 20; i++)
+		ok0("CreateNetworkAclEntry", entry(acl, S("'RuleNumber':%d", i)));
+	expect_error("CreateNetworkAclEntry", entry(acl, "'RuleNumber':21"),
+	             "NetworkAclEntryLimitExceeded",
+	             S("The maximum number of network ACL entries has been reached: %s already has "
+	               "20 IPv4 inbound entries.",
+	               acl));
+	/* IPv6 and outbound have their own 20; replacing does not add one. */
+	ok0("CreateNetworkAclEntry",
+	    entry(acl, "'RuleNumber':21,'CidrBlock':null,'Ipv6CidrBlock':'::/0'"));
+	ok0("CreateNetworkAclEntry", entry(acl, "'RuleNumber':21,'Egress':true"));
+	ok0("ReplaceNetworkAclEntry", entry(acl, "'RuleNumber':20,'RuleAction':'deny'"));
+	expect_error("ReplaceNetworkAclEntry",
+	             entry(acl, "'RuleNumber':21,'CidrBlock':'10.0.0.0/8','Ipv6CidrBlock':null"),
+	             "NetworkAclEntryLimitExceeded",
+	             S("The maximum number of network ACL entries has been reached: %s already has "
+	               "20 IPv4 inbound entries.",
+	               acl));
+}
+
+static void test_acl_replace_and_delete_entries(void **state)
+{
+	(void)state;
+	vxid acl;
+	make_acl(acl);
+	ok0("CreateNetworkAclEntry",
+	    entry(acl, "'Protocol':'tcp','PortRange':{'From':80,'To':80},'CidrBlock':'10.0.0.0/8'"));
+	ok0("CreateNetworkAclEntry",
+	    entry(acl, "'Egress':true,'RuleNumber':200,'Protocol':'icmpv6','CidrBlock':null,"
+	               "'Ipv6CidrBlock':'2001:DB8::/32','IcmpTypeCode':{'Type':128,'Code':0},"
+	               "'RuleAction':'deny'"));
+	expect_error("ReplaceNetworkAclEntry", entry(acl, "'RuleNumber':101"),
+	             "InvalidNetworkAclEntry.NotFound",
+	             S("The network acl entry identified by 101 (ingress) does not exist in %s.",
+	               acl));
+	expect_error("ReplaceNetworkAclEntry", entry(acl, "'Egress':true"),
+	             "InvalidNetworkAclEntry.NotFound",
+	             S("The network acl entry identified by 100 (egress) does not exist in %s.", acl));
+	ok0("ReplaceNetworkAclEntry",
+	    entry(acl, "'Protocol':'6','PortRange':{'From':443,'To':443},'RuleAction':'deny'"));
+	json_t *d = ok("DescribeNetworkAcls", J("{'NetworkAclIds':['%s']}", acl));
+	expect_json(json_incref(at(json_array_get(at(d, "NetworkAcls"), 0), "Entries")),
+	            "[{'Egress':true,'IcmpTypeCode':{'Code':0,'Type':128},'Ipv6CidrBlock':"
+	            "'2001:db8::/32','Protocol':'58','RuleAction':'deny','RuleNumber':200},"
+	            "{'CidrBlock':'0.0.0.0/0','Egress':true,'Protocol':'-1','RuleAction':'deny',"
+	            "'RuleNumber':32767},{'Egress':true,'Ipv6CidrBlock':'::/0','Protocol':'-1',"
+	            "'RuleAction':'deny','RuleNumber':32768},"
+	            "{'CidrBlock':'0.0.0.0/0','Egress':false,'PortRange':{'From':443,'To':443},"
+	            "'Protocol':'6','RuleAction':'deny','RuleNumber':100},"
+	            "{'CidrBlock':'0.0.0.0/0','Egress':false,'Protocol':'-1','RuleAction':'deny',"
+	            "'RuleNumber':32767},{'Egress':false,'Ipv6CidrBlock':'::/0','Protocol':'-1',"
+	            "'RuleAction':'deny','RuleNumber':32768}]");
+	json_decref(d);
+	/* Filters reach into the entries. */
+	d = ok("DescribeNetworkAcls",
+	       J("{'Filters':[{'Name':'entry.icmp.type','Values':['128']},{'Name':'entry.egress',"
+	         "'Values':['true']}]}"));
+	assert_int_equal(json_array_size(at(d, "NetworkAcls")), 1);
+	json_decref(d);
+	const char *D = "DeleteNetworkAclEntry";
+	expect_error(D, J("{'NetworkAclId':'%s','RuleNumber':200}", acl), "MissingParameter",
+	             "The request must contain the parameter Egress.");
+	expect_error(D, J("{'NetworkAclId':'%s','RuleNumber':32767,'Egress':true}", acl),
+	             "InvalidParameterValue",
+	             "Value (32767) for parameter RuleNumber is invalid. Allowed: 1-32766 (the * "
+	             "entries cannot be changed).");
+	expect_error(D, J("{'NetworkAclId':'%s','RuleNumber':200,'Egress':false}", acl),
+	             "InvalidNetworkAclEntry.NotFound",
+	             S("The network acl entry identified by 200 (ingress) does not exist in %s.",
+	               acl));
+	ok0(D, J("{'NetworkAclId':'%s','RuleNumber':200,'Egress':true}", acl));
+	ok0(D, J("{'NetworkAclId':'%s','RuleNumber':100,'Egress':false}", acl));
+	d = ok("DescribeNetworkAcls", J("{'NetworkAclIds':['%s']}", acl));
+	assert_int_equal(json_array_size(at(json_array_get(at(d, "NetworkAcls"), 0), "Entries")), 4);
+	json_decref(d);
+	/* The default ACL's entries can be changed too. */
+	vxid dflt;
+	default_acl(dflt);
+	ok0(D, J("{'NetworkAclId':'%s','RuleNumber':101,'Egress':true}", dflt));
+}
+
+static void test_acl_associations_follow_subnets(void **state)
+{
+	(void)state;
+	vxid dflt, acl;
+	default_acl(dflt);
+	make_acl(acl);
+	/* A registered interface in another subnet: that subnet gets the
+	 * default ACL; it goes with the last interface in it. */
+	vxid eni;
+	take(eni,
+	     ok("CreateNetworkInterface",
+	        J("{'PrivateIpAddress':'192.0.2.7','SubnetId':'subnet-0a0b0c0d'}")),
+	     "NetworkInterface.NetworkInterfaceId");
+	json_t *d = ok("DescribeNetworkAcls",
+	               J("{'Filters':[{'Name':'association.subnet-id','Values':['subnet-0a0b0c0d']}]}"));
+	assert_int_equal(json_array_size(at(d, "NetworkAcls")), 1);
+	assert_string_equal(jstr(json_array_get(at(d, "NetworkAcls"), 0), "NetworkAclId"), dflt);
+	json_decref(d);
+	ok0("DeleteNetworkInterface", J("{'NetworkInterfaceId':'%s'}", eni));
+	d = ok("DescribeNetworkAcls",
+	       J("{'Filters':[{'Name':'association.subnet-id','Values':['subnet-0a0b0c0d']}]}"));
+	assert_int_equal(json_array_size(at(d, "NetworkAcls")), 0);
+	json_decref(d);
+	/* A new host subnet gets the default ACL; the old one's goes. */
+	struct vx_host h;
+	host_identity(&h);
+	ok0("ConfigureHost", J("{'SubnetId':'subnet-11112222'}"));
+	d = ok("DescribeNetworkAcls", J("{'NetworkAclIds':['%s']}", dflt));
+	json_t *assocs = at(json_array_get(at(d, "NetworkAcls"), 0), "Associations");
+	assert_int_equal(json_array_size(assocs), 1);
+	assert_string_equal(jstr(json_array_get(assocs, 0), "SubnetId"), "subnet-11112222");
+	json_decref(d);
+}
+
+/* ---- the configuration the data path gets ---- */
+
+static const struct vx_policy_iface *policy_iface(const struct vx_config *cfg, const char *eni)
+{
+	for (size_t i = 0; i < cfg->policy.n_ifaces; i++)
+		if (!strcmp(cfg->policy.ifaces[i].eni, eni))
+			return &cfg->policy.ifaces[i];
+	fail_msg("interface %s not in the configuration", eni);
+	return NULL;
+}
+
+static const struct vx_sg_cfg *policy_group(const struct vx_config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->policy.n_groups; i++)
+		if (!strcmp(cfg->policy.groups[i].id, id))
+			return &cfg->policy.groups[i];
+	fail_msg("group %s not in the configuration", id);
+	return NULL;
+}
+
+static void test_policy_configuration(void **state)
+{
+	(void)state;
+	vxid dflt_sg, web, dflt_acl, acl, lo, remote;
+	default_sg(dflt_sg);
+	make_sg(web, "web");
+	default_acl(dflt_acl);
+	make_acl(acl);
+	lo_eni(lo);
+	ok0("AuthorizeSecurityGroupIngress",
+	    J("{'GroupId':'%s','IpPermissions':[{'IpProtocol':'tcp','FromPort':80,'ToPort':81,"
+	      "'IpRanges':[{'CidrIp':'10.0.0.0/8'}]},{'IpProtocol':'icmpv6','FromPort':128,"
+	      "'ToPort':-1,'UserIdGroupPairs':[{'GroupId':'%s'}]}]}",
+	      web, dflt_sg));
+	ok0("CreateNetworkAclEntry",
+	    entry(acl, "'Protocol':'udp','PortRange':{'From':53,'To':53},'RuleAction':'deny'"));
+	ok0("CreateNetworkAclEntry",
+	    entry(acl, "'RuleNumber':7,'Egress':true,'Protocol':'1','IcmpTypeCode':{'Type':3,"
+	               "'Code':4},'CidrBlock':null,'Ipv6CidrBlock':'fd00::/8'"));
+	ok0("ModifyNetworkInterfaceAttribute",
+	    J("{'NetworkInterfaceId':'%s','Groups':['%s','%s']}", lo, web, dflt_sg));
+	take(remote,
+	     ok("CreateNetworkInterface",
+	        J("{'PrivateIpAddress':'2001:db8::5','SubnetId':'subnet-0a0b0c0d','Groups':['%s']}",
+	          web)),
+	     "NetworkInterface.NetworkInterfaceId");
+	json_t *d = ok("DescribeNetworkAcls", J("{'NetworkAclIds':['%s']}", dflt_acl));
+	json_t *assocs = at(json_array_get(at(d, "NetworkAcls"), 0), "Associations");
+	vxid remote_assoc = "";
+	size_t i;
+	json_t *a;
+	json_array_foreach(assocs, i, a) if (!strcmp(jstr(a, "SubnetId"), "subnet-0a0b0c0d"))
+	    snprintf(remote_assoc, sizeof(vxid), "%s", jstr(a, "NetworkAclAssociationId"));
+	json_decref(d);
+	assert_true(remote_assoc[0]);
+	ok0("ReplaceNetworkAclAssociation",
+	    J("{'AssociationId':'%s','NetworkAclId':'%s'}", remote_assoc, acl));
+
+	struct vx_config *cfg;
+	struct vx_err err;
+	assert_int_equal(vx_config_load(st, &cfg, &err), 0);
+	const struct vx_policy_cfg *p = &cfg->policy;
+	assert_int_equal(p->n_groups, 2);
+	assert_int_equal(p->n_nacls, 2);
+	/* The default group: from itself, out to all (IPv4 and IPv6). */
+	const struct vx_sg_cfg *g = policy_group(cfg, dflt_sg);
+	assert_int_equal(g->n_rules, 3);
+	assert_false(g->rules[0].egress);
+	assert_true(g->rules[0].by_group);
+	assert_string_equal(g->rules[0].group_id, dflt_sg);
+	assert_int_equal(g->rules[0].match.protocol, -1);
+	assert_true(g->rules[1].egress);
+	assert_int_equal(g->rules[1].cidr.family, 4);
+	assert_int_equal(g->rules[1].cidr.prefix, 0);
+	assert_int_equal(g->rules[2].cidr.family, 6);
+	g = policy_group(cfg, web);
+	assert_int_equal(g->n_rules, 4);
+	assert_false(g->rules[0].egress);
+	assert_int_equal(g->rules[0].match.protocol, 6);
+	assert_int_equal(g->rules[0].match.from_port, 80);
+	assert_int_equal(g->rules[0].match.to_port, 81);
+	assert_false(g->rules[0].by_group);
+	assert_int_equal(g->rules[0].cidr.family, 4);
+	assert_int_equal(g->rules[0].cidr.prefix, 8);
+	assert_int_equal(g->rules[0].cidr.addr[0], 10);
+	assert_int_equal(g->rules[1].match.protocol, 58);
+	assert_int_equal(g->rules[1].match.from_port, 128);
+	assert_int_equal(g->rules[1].match.to_port, -1);
+	assert_true(g->rules[1].by_group);
+	assert_string_equal(g->rules[1].group_id, dflt_sg);
+	assert_true(g->rules[2].egress && g->rules[3].egress);
+	/* ACLs: their entries, without the * ones. */
+	const struct vx_nacl_cfg *n = NULL;
+	for (i = 0; i < p->n_nacls; i++)
+		if (!strcmp(p->nacls[i].id, acl))
+			n = &p->nacls[i];
+	assert_non_null(n);
+	assert_int_equal(n->n_entries, 2);
+	assert_false(n->entries[0].egress);
+	assert_int_equal(n->entries[0].number, 100);
+	assert_false(n->entries[0].allow);
+	assert_int_equal(n->entries[0].match.protocol, 17);
+	assert_int_equal(n->entries[0].match.from_port, 53);
+	assert_int_equal(n->entries[0].match.to_port, 53);
+	assert_true(n->entries[1].egress);
+	assert_int_equal(n->entries[1].number, 7);
+	assert_true(n->entries[1].allow);
+	assert_int_equal(n->entries[1].match.protocol, 1);
+	assert_int_equal(n->entries[1].match.from_port, 3);
+	assert_int_equal(n->entries[1].match.to_port, 4);
+	assert_int_equal(n->entries[1].cidr.family, 6);
+	assert_int_equal(n->entries[1].cidr.prefix, 8);
+	for (i = 0; i < p->n_nacls; i++)
+		if (!strcmp(p->nacls[i].id, dflt_acl))
+			n = &p->nacls[i];
+	assert_int_equal(n->n_entries, 4);
+	/* Interfaces: addresses, groups in order, the subnet's ACL. */
+	const struct vx_policy_iface *pi = policy_iface(cfg, lo);
+	assert_int_equal(pi->n_groups, 2);
+	assert_string_equal(pi->groups[0], web);
+	assert_string_equal(pi->groups[1], dflt_sg);
+	assert_string_equal(pi->nacl_id, dflt_acl);
+	if (lo_has_ipv4()) {
+		assert_true(pi->n_addresses >= 1);
+		assert_int_equal(pi->addresses[0].family, 4);
+		assert_int_equal(pi->addresses[0].addr[0], 127);
+	}
+	pi = policy_iface(cfg, remote);
+	assert_int_equal(pi->n_addresses, 1);
+	assert_int_equal(pi->addresses[0].family, 6);
+	assert_int_equal(pi->addresses[0].addr[0], 0x20);
+	assert_int_equal(pi->n_groups, 1);
+	assert_string_equal(pi->groups[0], web);
+	assert_string_equal(pi->nacl_id, acl);
+	/* vxtap status shows each interface's groups and ACL. */
+	json_t *js = vx_config_json(cfg);
+	assert_int_equal(jint(js, "Policy.SecurityGroups"), 2);
+	assert_int_equal(jint(js, "Policy.NetworkAcls"), 2);
+	bool seen = false;
+	json_array_foreach(at(js, "Policy.Interfaces"), i, a) if (!strcmp(jstr(a, "NetworkInterfaceId"),
+	                                                                  remote))
+	{
+		seen = true;
+		assert_string_equal(jstr(a, "NetworkAclId"), acl);
+		assert_string_equal(json_string_value(json_array_get(at(a, "Groups"), 0)), web);
+	}
+	assert_true(seen);
+	json_decref(js);
+	vx_config_free(cfg);
+}
+
+/* A store of schema version 1 gets the default group and ACL, and its
+ * subnet its association, when a newer vxtap opens it. */
+static void test_schema_1_store_is_migrated(void **state)
+{
+	(void)state;
+	assert_int_equal(sqlite3_exec(vx_store_db(st),
+	                              "DROP TABLE network_acl_association; DROP TABLE network_acl_entry;"
+	                              "DROP TABLE network_acl; DROP TABLE network_interface_group;"
+	                              "DROP TABLE security_group_rule; DROP TABLE security_group;"
+	                              "PRAGMA user_version=1;",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	vx_store_close(st);
+	assert_int_equal(open_store("state.db"), 0);
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(vx_store_db(st), "PRAGMA user_version", -1, &s, NULL);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), VX_STORE_SCHEMA_VERSION);
+	sqlite3_finalize(s);
+	assert_int_equal(count("DescribeSecurityGroups", "SecurityGroups"), 1);
+	assert_int_equal(count("DescribeSecurityGroupRules", "SecurityGroupRules"), 3);
+	json_t *d = ok("DescribeNetworkAcls", J("{}"));
+	json_t *acl = json_array_get(at(d, "NetworkAcls"), 0);
+	assert_true(json_is_true(at(acl, "IsDefault")));
+	assert_int_equal(json_array_size(at(acl, "Associations")), 1);
+	assert_int_equal(json_array_size(at(acl, "Entries")), 8);
+	json_decref(d);
+}
+
+/* A document from before security groups: the store gets AWS's defaults. */
+static void test_apply_document_without_policy(void **state)
+{
+	(void)state;
+	vxid old_sg, web;
+	default_sg(old_sg);
+	make_sg(web, "web");
+	ok0("ApplyState", J("{'State':{'Version':1}}"));
+	json_t *r = ok("DescribeSecurityGroups", J("{}"));
+	assert_int_equal(json_array_size(at(r, "SecurityGroups")), 1);
+	assert_string_equal(jstr(json_array_get(at(r, "SecurityGroups"), 0), "GroupName"), "default");
+	assert_string_not_equal(jstr(json_array_get(at(r, "SecurityGroups"), 0), "GroupId"), old_sg);
+	json_decref(r);
+	assert_int_equal(count("DescribeSecurityGroupRules", "SecurityGroupRules"), 3);
+	r = ok("DescribeNetworkAcls", J("{}"));
+	assert_int_equal(json_array_size(at(r, "NetworkAcls")), 1);
+	assert_int_equal(json_array_size(at(json_array_get(at(r, "NetworkAcls"), 0), "Associations")),
+	                 1);
+	json_decref(r);
+	/* A group with IpPermissions but no SecurityGroupRules list. */
+	ok0("ApplyState",
+	    J("{'State':{'Version':1,'SecurityGroups':[{'GroupId':'sg-0123456789abcdef1',"
+	      "'GroupName':'web','Description':'w','IpPermissions':[{'IpProtocol':'tcp','FromPort':"
+	      "22,'ToPort':22,'IpRanges':[{'CidrIp':'10.0.0.0/8'}],'UserIdGroupPairs':[{'GroupId':"
+	      "'sg-0123456789abcdef1'}]}]}]}}"));
+	r = ok("DescribeSecurityGroups", J("{'GroupIds':['sg-0123456789abcdef1']}"));
+	json_t *g = json_array_get(at(r, "SecurityGroups"), 0);
+	assert_int_equal(json_array_size(at(g, "IpPermissions")), 1);
+	assert_int_equal(json_array_size(at(g, "IpPermissionsEgress")), 0);
+	json_decref(r);
+	assert_int_equal(count("DescribeSecurityGroups", "SecurityGroups"), 2);
 }
 
 int main(void)
@@ -2981,6 +4285,23 @@ int main(void)
 	    T(test_describe_paging_returns_each_item_once),
 	    T(test_apply_of_export_reproduces_describe_output),
 	    T(test_apply_with_one_bad_object_changes_nothing),
+	    T(test_sg_defaults_of_a_new_store),
+	    T(test_sg_create_name_and_description),
+	    T(test_sg_describe_shape_with_rules),
+	    T(test_sg_rule_validation),
+	    T(test_sg_duplicate_rules),
+	    T(test_sg_rule_limit_60_per_direction_and_family),
+	    T(test_sg_simple_members_and_revoke),
+	    T(test_sg_delete),
+	    T(test_interface_groups),
+	    T(test_acl_create_and_delete),
+	    T(test_acl_entry_validation),
+	    T(test_acl_entry_limit_20_per_direction_and_family),
+	    T(test_acl_replace_and_delete_entries),
+	    T(test_acl_associations_follow_subnets),
+	    T(test_policy_configuration),
+	    T(test_schema_1_store_is_migrated),
+	    T(test_apply_document_without_policy),
 	};
 #undef T
 	return cmocka_run_group_tests_name("control", tests, NULL, NULL);

@@ -347,6 +347,42 @@ static void test_lb_targets(void **state)
 	           N("[0].Port must be an integer, not a number"));
 }
 
+static void test_ip_permissions(void **state)
+{
+	(void)state;
+	expect_ok(VX_T_IP_PERMISSIONS,
+	          W("IpRanges=[{CidrIp=10.0.0.0/16,Description=\"SSH, admins\"}],ToPort=22,"
+	            "IpProtocol=tcp,FromPort=22"),
+	          "[{\"IpProtocol\":\"tcp\",\"FromPort\":22,\"ToPort\":22,\"IpRanges\":[{"
+	          "\"Description\":\"SSH, admins\",\"CidrIp\":\"10.0.0.0/16\"}]}]");
+	expect_ok(VX_T_IP_PERMISSIONS,
+	          W("IpProtocol=-1,UserIdGroupPairs=[{GroupId=sg-1,UserId=1}]",
+	            "IpProtocol=icmpv6,FromPort=-1,ToPort=-1,Ipv6Ranges=[{CidrIpv6=::/0}]"),
+	          "[{\"IpProtocol\":\"-1\",\"UserIdGroupPairs\":[{\"UserId\":\"1\",\"GroupId\":"
+	          "\"sg-1\"}]},{\"IpProtocol\":\"icmpv6\",\"FromPort\":-1,\"ToPort\":-1,"
+	          "\"Ipv6Ranges\":[{\"CidrIpv6\":\"::/0\"}]}]");
+	expect_ok(VX_T_IP_PERMISSIONS, W("[{\"PrefixListIds\":[],\"IpProtocol\":\"udp\"}]"),
+	          "[{\"IpProtocol\":\"udp\",\"PrefixListIds\":[]}]");
+	expect_err_opt("--ip-permissions", VX_T_IP_PERMISSIONS,
+	               W("IpProtocol=tcp,FromPort=x"),
+	               N("'--ip-permissions'", "got 'IpProtocol=tcp,FromPort=x'",
+	                 "FromPort: 'x' is not an integer"));
+	expect_err(VX_T_IP_PERMISSIONS, W("IpProtocol=tcp,IpRanges=[{Cidr=1}]"),
+	           N("unknown key 'Cidr' in IpRanges[0] (allowed: Description, CidrIp)"));
+}
+
+static void test_acl_port_range_and_icmp(void **state)
+{
+	(void)state;
+	expect_ok(VX_T_ACL_PORT_RANGE, W("To=53,From=53"), "{\"From\":53,\"To\":53}");
+	expect_ok(VX_T_ICMP_TYPE_CODE, W("Type=8,Code=-1"), "{\"Code\":-1,\"Type\":8}");
+	expect_ok(VX_T_ICMP_TYPE_CODE, W("{\"Type\":3,\"Code\":4}"), "{\"Code\":4,\"Type\":3}");
+	expect_err_opt("--port-range", VX_T_ACL_PORT_RANGE, W("FromPort=1,ToPort=2"),
+	               N("expected From=<int>,To=<int> or JSON",
+	                 "unknown key 'FromPort' (allowed: From, To)"));
+	expect_err(VX_T_ICMP_TYPE_CODE, W("Type=8", "Code=0"), N("2 values given, one expected"));
+}
+
 static void test_nesting_bounded(void **state)
 {
 	(void)state;
@@ -458,6 +494,8 @@ int main(void)
 	    cmocka_unit_test(test_tag_specs),
 	    cmocka_unit_test(test_tag_specs_errors),
 	    cmocka_unit_test(test_lb_targets),
+	    cmocka_unit_test(test_ip_permissions),
+	    cmocka_unit_test(test_acl_port_range_and_icmp),
 	    cmocka_unit_test(test_nesting_bounded),
 	    cmocka_unit_test(test_long_and_odd_text),
 	    cmocka_unit_test(test_no_err_struct),
