@@ -117,8 +117,13 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	/* A closed terminal or a supervisor's hang-up: stop cleanly too. */
 	sigaction(SIGHUP, &sa, NULL);
+	/* A report request must not break a blocking read of a pipe (libpcap
+	 * would take the EINTR as an error of the input): restart it. poll()
+	 * is never restarted, so a live source still reports at once. */
 	sa.sa_handler = on_report;
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }

@@ -7,6 +7,8 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+/* Inlined: the key has a fixed size, so the compiler specialises the hash. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #define DEFAULT_MAX_FLOWS 1000000u
@@ -14,6 +16,11 @@
 /* A jump in packet time (a capture with a gap, a clock step) emits NODATA
  * for at most this many empty windows; the rest are counted, not written. */
 #define MAX_EMPTY_WINDOWS 1440
+/* The part of the index in use starts at this many slots (16 KiB) and
+ * doubles with the window's flows, so that a window of few flows probes a
+ * small, cache-resident region of the index instead of one spread over all
+ * of it. */
+#define MIN_INDEX_SLOTS 4096u
 
 /* What makes two packets the same record: 40 bytes, compared whole. */
 struct flow_key {
@@ -53,7 +60,8 @@ struct vx_meter {
 	struct vx_meter_options opt;
 	struct flow_entry *entries; /* this window's flows, in first-seen order */
 	uint32_t *index;	    /* open addressing: entry number + 1, 0 empty */
-	uint32_t index_mask;
+	uint32_t index_mask;	    /* the part in use: at least twice the flows */
+	uint32_t index_max_mask;    /* all of it: at least twice max_flows */
 	uint32_t count;
 	bool open;	/* a window is open (traffic was seen once) */
 	int64_t start;	/* the open window's start, a multiple of the interval */
@@ -91,7 +99,8 @@ struct vx_meter *vx_meter_new(const struct vx_meter_options *opt, char *err, siz
 		slots <<= 1;
 	if (m) {
 		m->opt = o;
-		m->index_mask = slots - 1;
+		m->index_max_mask = slots - 1;
+		m->index_mask = (slots < MIN_INDEX_SLOTS ? slots : MIN_INDEX_SLOTS) - 1;
 		m->entries = malloc((size_t)o.max_flows * sizeof(*m->entries));
 		m->index = calloc(slots, sizeof(*m->index));
 	}
@@ -198,6 +207,12 @@ static void close_window(struct vx_meter *m)
 		m->stats.peak_flows = m->count;
 	if (m->count)
 		memset(m->index, 0, ((size_t)m->index_mask + 1) * sizeof(*m->index));
+	/* The next window starts with the index this one's flows needed. */
+	uint32_t mask =
+	    m->index_max_mask < MIN_INDEX_SLOTS - 1 ? m->index_max_mask : MIN_INDEX_SLOTS - 1;
+	while (mask < m->index_mask && (uint64_t)m->count * 2 > (uint64_t)mask + 1)
+		mask = mask * 2 + 1;
+	m->index_mask = mask;
 	m->count = 0;
 	m->stats.windows++;
 	m->start += m->opt.interval_s;
@@ -218,6 +233,27 @@ static void advance_to(struct vx_meter *m, int64_t target)
 		close_window(m);
 }
 
+static uint64_t key_hash(const struct vx_meter *m, const struct flow_key *k)
+{
+	return XXH3_64bits_withSeed(k, sizeof(*k), m->opt.seed);
+}
+
+/* Double the part of the index in use and place the window's flows in it
+ * again; returns the new mask. Amortised over the flows that filled it,
+ * this costs about one more hash per flow. */
+static uint32_t grow_index(struct vx_meter *m)
+{
+	uint32_t mask = m->index_mask * 2 + 1;
+	memset(m->index, 0, ((size_t)mask + 1) * sizeof(*m->index));
+	for (uint32_t n = 0; n < m->count; n++) {
+		uint32_t slot = (uint32_t)key_hash(m, &m->entries[n].key) & mask;
+		while (m->index[slot])
+			slot = (slot + 1) & mask;
+		m->index[slot] = n + 1;
+	}
+	return m->index_mask = mask;
+}
+
 static int64_t window_of(const struct vx_meter *m, int64_t t)
 {
 	int64_t w = t / m->opt.interval_s;
@@ -234,7 +270,11 @@ void vx_meter_packet(struct vx_meter *m, int iface, enum vx_flow_direction dir,
 		m->stats.not_ip++;
 		return;
 	}
-	int64_t w = window_of(m, p->ts.sec);
+	/* Most packets fall in the open window: no division for them. */
+	int64_t w = m->start;
+	if (!m->open || p->ts.sec < m->start ||
+	    (uint64_t)p->ts.sec - (uint64_t)m->start >= m->opt.interval_s)
+		w = window_of(m, p->ts.sec);
 	if (!m->open) {
 		m->open = true;
 		m->start = w;
@@ -262,7 +302,9 @@ void vx_meter_packet(struct vx_meter *m, int iface, enum vx_flow_direction dir,
 
 	m->stats.packets++;
 	m->ifaces[iface].seen = true;
-	uint32_t slot = (uint32_t)XXH3_64bits_withSeed(&k, sizeof(k), m->opt.seed) & m->index_mask;
+	uint64_t h = key_hash(m, &k);
+	uint32_t mask = m->index_mask;
+	uint32_t slot = (uint32_t)h & mask;
 	struct flow_entry *e = NULL;
 	for (;;) {
 		uint32_t v = m->index[slot];
@@ -272,13 +314,19 @@ void vx_meter_packet(struct vx_meter *m, int iface, enum vx_flow_direction dir,
 			e = &m->entries[v - 1];
 			break;
 		}
-		slot = (slot + 1) & m->index_mask;
+		slot = (slot + 1) & mask;
 	}
 	if (!e) {
 		if (m->count == m->opt.max_flows) {
 			m->stats.skipped_packets++;
 			m->ifaces[iface].skipped = true;
 			return;
+		}
+		if ((uint64_t)m->count * 2 + 2 > (uint64_t)mask + 1 && mask < m->index_max_mask) {
+			mask = grow_index(m);
+			slot = (uint32_t)h & mask;
+			while (m->index[slot])
+				slot = (slot + 1) & mask;
 		}
 		e = &m->entries[m->count];
 		m->index[slot] = ++m->count;
