@@ -25,6 +25,16 @@
  * An interface with no security group and no ACL accepts everything (a
  * host without policy configured logs ACCEPT, as before).
  *
+ * Rejected openings: vxtap watches, it does not drop, so a host answers
+ * connections the rules rejected. A rejected TCP SYN, UDP datagram or
+ * packet of another protocol that no entry knows is remembered for the idle
+ * timeout of an opening connection (renewed by its packets), while rejected
+ * traffic holds less than half of the table. Its packets are judged by the
+ * rules of their direction, and the other side's answers do not open a
+ * tracked connection, so the rejected side's later packets stay REJECT. A
+ * packet of the opening side that the rules now allow, or a SYN from the
+ * other side, starts afresh.
+ *
  * The details, as AWS documents them or, where it does not, as vxtap
  * decides them:
  *

@@ -29,6 +29,7 @@
 #define ST_FIN_ORIG   0x04
 #define ST_FIN_REPLY  0x08
 #define ST_STREAM     0x10 /* UDP: the opening side sent again after a reply */
+#define ST_DENIED     0x20 /* not a connection: its opening was rejected */
 
 enum l4kind { K_TCP, K_UDP, K_ICMP, K_OTHER };
 
@@ -278,6 +279,27 @@ static uint32_t timeout_of(const struct pol_iface *pi, enum l4kind k, uint8_t st
 	}
 }
 
+/* Remember a rejected opening (ST_DENIED; see groups_allow): a TCP SYN, a
+ * UDP datagram or a packet of another protocol that no entry knows. Not
+ * an ICMP query: its reply opens nothing anyway. Rejected traffic may use
+ * at most half of the table, so that a flood of it cannot keep allowed
+ * connections from being tracked; past that, nothing is remembered. */
+static void deny(struct vx_policy *p, const struct pol_iface *pi, enum l4kind k,
+                 const struct vx_packet *pkt, const struct vx_ct_key *key, uint64_t hash,
+                 bool unknown, bool src_lo, uint32_t now)
+{
+	if (!unknown || k == K_ICMP ||
+	    (k == K_TCP &&
+	     (pkt->tcp_flags & (VX_TCP_SYN | VX_TCP_ACK | VX_TCP_RST)) != VX_TCP_SYN) ||
+	    vx_ct_count(p->ct) >= vx_ct_capacity(p->ct) / 2)
+		return;
+	struct vx_ct_entry *e = vx_ct_insert(p->ct, key, hash);
+	if (!e)
+		return;
+	e->state = ST_DENIED | (src_lo ? ST_ORIG_LO : 0);
+	e->expires = now + timeout_of(pi, k, 0);
+}
+
 /* The security groups: allow (true) or deny. */
 static bool groups_allow(struct vx_policy *p, int iface, const struct pol_iface *pi, int dir,
                          const struct vx_packet *pkt, struct view *v, int64_t now_s)
@@ -337,6 +359,27 @@ static bool groups_allow(struct vx_policy *p, int iface, const struct pol_iface 
 			e = NULL;
 		}
 	}
+	if (e && (e->state & ST_DENIED)) {
+		/* A connection whose opening the rules rejected: vxtap watches,
+		 * it does not drop, so the host may answer it, but in a VPC it
+		 * would not exist. Its packets are judged by the rules of their
+		 * direction, and the host's answers (a SYN-ACK, ACKs, a
+		 * reply datagram) do not make it a tracked connection whose
+		 * further packets would pass as replies. The opening side's
+		 * packet that the rules now allow, or a SYN from the other side
+		 * (a connection of its own on these ports), starts afresh. */
+		bool opener = src_lo == !!(e->state & ST_ORIG_LO);
+		int allowed = rules_allow(&p->c, pi, dir, v);
+		if ((opener && allowed) ||
+		    (!opener && k == K_TCP &&
+		     (pkt->tcp_flags & (VX_TCP_SYN | VX_TCP_ACK)) == VX_TCP_SYN)) {
+			vx_ct_remove(p->ct, e);
+			e = NULL;
+		} else {
+			e->expires = now + timeout_of(pi, k, 0);
+			return allowed != 0;
+		}
+	}
 	if (e) {
 		uint8_t st = e->state;
 		bool fwd = src_lo == !!(st & ST_ORIG_LO);
@@ -380,8 +423,10 @@ static bool groups_allow(struct vx_policy *p, int iface, const struct pol_iface 
 	 * rule, or the reverse packet's. */
 	uint8_t bit = k == K_TCP ? POL_TCP : k == K_UDP ? POL_UDP : 0;
 	int allowed = rules_allow(&p->c, pi, dir, v);
-	if (!allowed)
+	if (!allowed) {
+		deny(p, pi, k, pkt, &key, hash, trackable && !e, src_lo, now);
 		return false;
+	}
 	bool untracked = allowed == 2 && bit && (pi->open[!dir][v->fam] & bit);
 	if (!untracked && bit && (pi->open[dir][v->fam] & bit)) {
 		struct view rev = *v; /* the same peer, the ports swapped */

@@ -12,8 +12,11 @@ FLOWS has one flow direction per line ('#' starts a comment):
   start and end). The first packet is sent at FIRST + 0.25 s, the last at
   LAST + 0.75 s, the others evenly in between, so every packet of the flow
   falls within [FIRST, LAST] in whole seconds.
-- PROTO: tcp, udp or icmp (ICMP echo requests; ICMPv6 for IPv6 addresses,
-  with SPORT and DPORT given as 0 0).
+- PROTO: tcp, udp, icmp (ICMP echo requests; ICMPv6 for IPv6 addresses,
+  with SPORT and DPORT given as 0 0) or icmp-reply (echo replies, the same
+  way). Requests and replies all carry identifier 0x1234, and packet k of a
+  line (from 1) sequence number k, so the replies of a line answer the
+  requests of another line of as many packets.
 - SRC, DST: IPv4 or IPv6 addresses, both of the same family.
 - PACKETS, BYTES: the packet count and the sum of the packets' IP lengths
   (IPv4 total length; IPv6 40 + payload length). TCP segments with SYN, FIN
@@ -36,7 +39,7 @@ ETH_SRC = bytes.fromhex("0a0000000001")
 ETH_DST = bytes.fromhex("0a0000000002")
 TCP_FLAG_BITS = {"F": 0x01, "S": 0x02, "R": 0x04, "P": 0x08, ".": 0x10, "U": 0x20,
                  "E": 0x40, "W": 0x80}
-PROTO = {"icmp": 1, "tcp": 6, "udp": 17}
+PROTO = {"icmp": 1, "icmp-reply": 1, "tcp": 6, "udp": 17}
 
 
 def fail(msg):
@@ -82,14 +85,14 @@ class Flow:
         self.first, self.last = int(words[0]), int(words[1])
         self.proto = words[2]
         if self.proto not in PROTO:
-            fail(f"line {line_no}: protocol '{self.proto}' (tcp, udp or icmp)")
+            fail(f"line {line_no}: protocol '{self.proto}' (tcp, udp, icmp or icmp-reply)")
         self.src = ipaddress.ip_address(words[3])
         self.dst = ipaddress.ip_address(words[5])
         if self.src.version != self.dst.version:
             fail(f"line {line_no}: {self.src} and {self.dst} are of different families")
         self.sport, self.dport = int(words[4]), int(words[6])
         self.packets, self.bytes = int(words[7]), int(words[8])
-        if self.proto == "icmp" and (self.sport or self.dport):
+        if self.proto.startswith("icmp") and (self.sport or self.dport):
             fail(f"line {line_no}: ICMP has no ports; give 0 0")
         if self.packets < 1 or self.last < self.first or (self.packets == 1 and self.last != self.first):
             fail(f"line {line_no}: {self.packets} packets cannot span {self.first}-{self.last}")
@@ -125,7 +128,7 @@ class Flow:
         payload = bytes((self.sport + k) & 0xFF for k in range(payload_len))
         src, dst = self.src.packed, self.dst.packed
         v6 = self.src.version == 6
-        proto = 58 if v6 and self.proto == "icmp" else PROTO[self.proto]
+        proto = 58 if v6 and self.proto.startswith("icmp") else PROTO[self.proto]
         l4_len = self.l4_hdr + payload_len
         pseudo = (src + dst + struct.pack("!IxxxB", l4_len, proto) if v6
                   else src + dst + struct.pack("!xBH", proto, l4_len))
@@ -142,7 +145,7 @@ class Flow:
             c = checksum(pseudo + l4) or 0xFFFF
             l4 = l4[:6] + struct.pack("!H", c) + l4[8:]
         else:
-            echo = 128 if v6 else 8
+            echo = (128 if v6 else 8) if self.proto == "icmp" else (129 if v6 else 0)
             l4 = struct.pack("!BBHHH", echo, 0, 0, 0x1234, i + 1) + payload
             c = checksum((pseudo if v6 else b"") + l4)
             l4 = l4[:2] + struct.pack("!H", c) + l4[4:]

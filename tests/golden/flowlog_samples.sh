@@ -10,7 +10,10 @@
 #
 # Reproduced (format; aggregation interval):
 #   - accepted SSH, eni-1235b8ca123456789 and eni-abc123de (default; 600)
-#   - ping, the inbound ACCEPT (default; 600)
+#   - rejected RDP, eni-1235b8ca123456789 and eni-abc123de (default; 600),
+#     under a security group that allows SSH and not RDP
+#   - ping, the inbound ACCEPT (default; 600); both of its records, with a
+#     security group and a network ACL, are in policy_scenarios.sh
 #   - IPv6 SSH, eni-1235b8ca123456789 and eni-f41c42bf (default; 600)
 #   - TCP flag sequence, first interval, 4 records (custom v3; 600); also as
 #     an S3 text object: the sample's header line, then the 4 records
@@ -21,9 +24,6 @@
 #   - transit gateway example, the web server's ENI, 2 records (custom v3; 60)
 #
 # Not reproduced, and why:
-#   - rejected RDP (both ENI variants) and the ping's outbound REJECT: vxtap
-#     records every packet as ACCEPT; REJECT needs security groups and
-#     network ACLs, which it does not model yet.
 #   - NODATA and SKIPDATA (4 lines): they span 1431280876-1431280934, not a
 #     window; vxtap's windows are aligned (60 s: 1431280860-1431280919,
 #     600 s: 1431280800-1431281399) and its NODATA/SKIPDATA records carry
@@ -112,8 +112,49 @@ check ssh-17 ssh ssh-17 --interface-id eni-1235b8ca123456789 \
 check ssh-8 ssh ssh-8 --interface-id eni-abc123de \
 	--interface-address 172.31.16.21 --max-aggregation-interval 600
 
+# Rejected RDP to the interface 172.31.9.12: the same shape as the SSH
+# sample, to port 3389. The interface is in a security group that allows
+# SSH (TCP 22) in from the VPC and not RDP, so the client's packets are
+# REJECT (and, in a VPC, nothing answers them). The sample's interface IDs
+# are not IDs the store generates: a state with the group and an interface
+# registered in it, built with the verbs in a store of its own, is
+# exported, and applied again with the interface's ID replaced by the
+# sample's (`vxtap apply` creates objects with the IDs its document gives).
+rdp_state=$work/rdp.db
+rdp_v() { VXTAP_STATE=$rdp_state "$vxtap" "$@"; }
+json_get() { python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1:]: d=d[k]
+print(d)' "$@"; }
+VXTAP_STATE=$rdp_state identity subnet-aaaaaaaa012345678
+rdp_sg=$(rdp_v create-security-group --group-name ssh --description "SSH from the VPC" |
+	json_get GroupId)
+rdp_v authorize-security-group-ingress --group-id "$rdp_sg" --protocol tcp --port 22 \
+	--cidr 172.31.0.0/16 >/dev/null
+rdp_eni=$(rdp_v create-network-interface --private-ip-address 172.31.9.12 --groups "$rdp_sg" |
+	json_get NetworkInterface NetworkInterfaceId)
+rdp_v export -o "$work/rdp.json"
+# rdp_check CASE ENI: the state with the interface as ENI, then the check.
+rdp_check() {
+	sed "s/$rdp_eni/$2/g" "$work/rdp.json" >"$work/rdp-$2.json"
+	rdp_v apply -f "$work/rdp-$2.json" >/dev/null
+	check "$1" rdp "$1" --state "$rdp_state" --interface-id "$2" \
+		--interface-address 172.31.9.12 --max-aggregation-interval 600
+}
+flows rdp <<'EOF'
+1418530010 1418530070 tcp 172.31.9.69 49761 172.31.9.12 3389 20 4249 S . P.*
+EOF
+expect rdp-17 <<'EOF'
+2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK
+EOF
+expect rdp-8 <<'EOF'
+2 123456789010 eni-abc123de 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK
+EOF
+rdp_check rdp-17 eni-1235b8ca123456789
+rdp_check rdp-8 eni-abc123de
+
 # Ping from home to the instance 172.31.16.139: 4 echo requests of 84 bytes.
-# (The replies, rejected by the network ACL in the sample, are left out.)
+# (The replies, rejected by the network ACL in the sample, are left out
+# here: policy_scenarios.sh gives both records, with a group and an ACL.)
 flows ping <<'EOF'
 1432917027 1432917142 icmp 203.0.113.12 0 172.31.16.139 0 4 336
 EOF

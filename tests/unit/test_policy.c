@@ -705,6 +705,83 @@ static void test_seed_scenario(void **state)
 	vx_policy_free(p);
 }
 
+/* vxtap watches, it does not drop: after a rejected SYN the host still
+ * answers. Its answers (egress, allowed by the rules) must not open a
+ * tracked connection that lets the rejected peer's further packets pass as
+ * replies: in a VPC that connection would not exist. The seed scenario's
+ * second configuration: B (10.5.2.20) may not reach A. */
+static void test_rejected_opening(void **state)
+{
+	(void)state;
+	struct world w;
+	seed_world(&w, "in all * 10.5.1.0/24; out all * 0.0.0.0/0");
+	struct vx_policy *p = engine(&w, 0);
+
+	/* B connects to A's port 22, A answers the whole exchange. */
+	expect(p, "eni-a", IN, T, B4, 50000, A4, 22, SYN, 0, REJ, "B's SYN");
+	expect(p, "eni-a", IN, T, B4, 50000, A4, 22, SYN, 1, REJ, "B's SYN again");
+	expect(p, "eni-a", OUT, T, A4, 22, B4, 50000, SYNACK, 1, ACC, "A's SYN-ACK");
+	expect(p, "eni-a", IN, T, B4, 50000, A4, 22, ACK, 1, REJ, "B's ACK");
+	expect(p, "eni-a", IN, T, B4, 50000, A4, 22, ACK, 2, REJ, "B's data");
+	expect(p, "eni-a", OUT, T, A4, 22, B4, 50000, ACK, 2, ACC, "A's ACK");
+	expect(p, "eni-a", OUT, T, A4, 22, B4, 50000, ACK, 3, ACC, "A's data");
+	expect(p, "eni-a", IN, T, B4, 50000, A4, 22, ACK, 3, REJ, "B's ACK of it");
+	expect(p, "eni-a", IN, T, B4, 50000, A4, 22, FIN, 4, REJ, "B's FIN");
+	expect(p, "eni-a", OUT, T, A4, 22, B4, 50000, FIN, 4, ACC, "A's FIN");
+	expect(p, "eni-a", IN, T, B4, 50000, A4, 22, ACK, 4, REJ, "B's last ACK");
+	/* The same with UDP: A's reply does not let B's next datagrams in. */
+	expect(p, "eni-a", IN, U, B4, 5353, A4, 53, 0, 5, REJ, "B's query");
+	expect(p, "eni-a", OUT, U, A4, 53, B4, 5353, 0, 5, ACC, "A's answer");
+	expect(p, "eni-a", IN, U, B4, 5353, A4, 53, 0, 6, REJ, "B's next query");
+	/* And ICMP (a reply never opened anything). */
+	expect(p, "eni-a", IN, I, B4, 8, A4, 0, 0, 6, REJ, "B's ping");
+	expect(p, "eni-a", OUT, I, A4, 0, B4, 0, 0, 6, ACC, "A's echo reply");
+	expect(p, "eni-a", IN, I, B4, 8, A4, 0, 0, 7, REJ, "B's next ping");
+
+	struct vx_policy_stats st;
+	vx_policy_get_stats(p, &st);
+	assert_int_equal(st.tracked, 0);
+	assert_int_equal(st.rejected_by_group, 11);
+
+	/* A connection of A's own on the same ports starts afresh. */
+	expect(p, "eni-a", OUT, T, A4, 22, B4, 50000, SYN, 10, ACC, "A's SYN, same ports");
+	expect(p, "eni-a", IN, T, B4, 50000, A4, 22, SYNACK, 10, ACC, "B's SYN-ACK");
+	expect(p, "eni-a", IN, T, B4, 50000, A4, 22, ACK, 10, ACC, "B's data");
+
+	/* Once the rules let B in, its packets open a tracked connection. */
+	expect(p, "eni-a", IN, T, B4, 50001, A4, 22, SYN, 20, REJ, "B's SYN, 50001");
+	seed_world(&w, "in all * sg-def");
+	char err[256];
+	assert_int_equal(vx_policy_update(p, &w.cfg, err, sizeof(err)), 0);
+	expect(p, "eni-a", IN, T, B4, 50001, A4, 22, SYN, 21, ACC, "B's SYN, allowed now");
+	expect(p, "eni-a", OUT, T, A4, 22, B4, 50001, SYNACK, 21, ACC, "A's SYN-ACK, tracked");
+	vx_policy_get_stats(p, &st);
+	assert_int_equal(st.tracked, 2);
+	vx_policy_free(p);
+
+	/* A rejected opening is remembered for its idle timeout (TCP: 120 s
+	 * before both sides have sent), and while rejected traffic holds less
+	 * than half of the table; past that, the host's answer opens tracking
+	 * as any packet seen first does. */
+	seed_world(&w, "in all * 10.5.1.0/24; out all * 0.0.0.0/0");
+	p = engine(&w, 4);
+	expect(p, "eni-a", IN, T, B4, 50000, A4, 22, SYN, 0, REJ, "first");
+	expect(p, "eni-a", IN, T, B4, 50001, A4, 22, SYN, 0, REJ, "second");
+	expect(p, "eni-a", IN, T, B4, 50002, A4, 22, SYN, 0, REJ, "third, not remembered");
+	expect(p, "eni-a", OUT, T, A4, 22, B4, 50002, SYNACK, 0, ACC, "its answer");
+	expect(p, "eni-a", IN, T, B4, 50002, A4, 22, ACK, 0, ACC, "then a reply");
+	expect(p, "eni-a", OUT, T, A4, 22, B4, 50000, SYNACK, 0, ACC, "first's answer");
+	expect(p, "eni-a", IN, T, B4, 50000, A4, 22, ACK, 0, REJ, "first, still");
+	expect(p, "eni-a", OUT, T, A4, 40000, B4, 80, SYN, 0, ACC, "A->B, tracked");
+	expect(p, "eni-a", IN, T, B4, 80, A4, 40000, SYNACK, 0, ACC, "its reply");
+	vx_policy_get_stats(p, &st);
+	assert_int_equal(st.tracked, 2);
+	assert_int_equal(st.connections, 4);
+	expect(p, "eni-a", OUT, T, A4, 22, B4, 50001, ACK, 121, ACC, "second's answer, late");
+	expect(p, "eni-a", IN, T, B4, 50001, A4, 22, ACK, 121, ACC, "then a reply");
+	vx_policy_free(p);
+}
+
 /* When the table is full, new connections follow the rules untracked: the
  * direction the rules allow is ACCEPT, replies only tracking would allow
  * are REJECT. Expired entries make room again. */
@@ -1105,11 +1182,17 @@ static void test_conntrack_model(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_table),           cmocka_unit_test(test_seed_scenario),
-	    cmocka_unit_test(test_table_full),      cmocka_unit_test(test_update),
-	    cmocka_unit_test(test_untracked_flows), cmocka_unit_test(test_interface_timeouts),
-	    cmocka_unit_test(test_edges),           cmocka_unit_test(test_shared_groups),
-	    cmocka_unit_test(test_config_errors),   cmocka_unit_test(test_conntrack_model),
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_seed_scenario),
+	    cmocka_unit_test(test_rejected_opening),
+	    cmocka_unit_test(test_table_full),
+	    cmocka_unit_test(test_update),
+	    cmocka_unit_test(test_untracked_flows),
+	    cmocka_unit_test(test_interface_timeouts),
+	    cmocka_unit_test(test_edges),
+	    cmocka_unit_test(test_shared_groups),
+	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_conntrack_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
