@@ -119,7 +119,10 @@ struct vx_ring *vx_ring_open(const struct vx_ring_options *opt, char *err, size_
 			flags |= PACKET_FANOUT_FLAG_UNIQUEID;
 			id = 0;
 		}
-		int fanout = (id & 0xffff) | ((PACKET_FANOUT_HASH | flags) << 16);
+		/* Built unsigned: the DEFRAG flag lands in the sign bit. */
+		uint32_t word = ((uint32_t)id & 0xffff) | ((uint32_t)(PACKET_FANOUT_HASH | flags) << 16);
+		int fanout;
+		memcpy(&fanout, &word, sizeof(fanout));
 		step = "PACKET_FANOUT";
 		if (setsockopt(r->fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout)) < 0)
 			goto fail;
