@@ -5,6 +5,7 @@
 #ifndef VXTAP_DAEMON_H
 #define VXTAP_DAEMON_H
 
+#include "vxtap/api.h"
 #include "vxtap/config.h"
 
 struct vx_daemon_options {
@@ -19,6 +20,9 @@ struct vx_daemon_options {
 	void (*tick)(void *ctx);
 	/* The data path's counters for the status, under "DataPath"; may be NULL. */
 	json_t *(*stats)(void *ctx);
+	/* The EC2 API to serve while running (state_path is filled in); NULL:
+	 * none. */
+	const struct vx_api_options *api;
 };
 
 /* Run until SIGTERM or SIGINT (SIGHUP reloads at once). Returns an exit code. */

@@ -24,7 +24,7 @@ int vx_err_set(struct vx_err *err, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Schema version this build writes; older stores are migrated on open. */
-#define VX_STORE_SCHEMA_VERSION 2
+#define VX_STORE_SCHEMA_VERSION 3
 
 /* Where the state lives when --state and $VXTAP_STATE are not given:
  * /var/lib/vxtap/state.db for root, else $XDG_STATE_HOME/vxtap/state.db
@@ -93,6 +93,12 @@ int vx_store_seed_policy(struct vx_store *st, struct vx_err *err);
  * has none, and drop the associations of subnets that no longer exist.
  * Inside a write transaction. */
 int vx_store_sync_acl_associations(struct vx_store *st, struct vx_err *err);
+
+/* The secret of an Active access key (create-access-key), copied into
+ * buf: buf, or NULL when the key is unknown or Inactive (or buf is too
+ * small). What the EC2 API checks request signatures with. */
+const char *vx_store_access_key_secret(struct vx_store *st, const char *key_id, char *buf,
+				       size_t len);
 
 /* The current UTC time as 2026-11-25T11:24:06.288Z (audit log, status). */
 void vx_iso_now(char *out, size_t len);

@@ -212,12 +212,16 @@ int vx_cmd_run(int argc, char **argv)
 	bool mirror = true;
 	struct vx_agent_options ao = {0};
 	const char *flow_dir = NULL;
+	struct vx_api_options api = {0};
+	char api_addr[64];
+	bool api_on = false;
 	for (int i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
 			puts("usage: vxtap run [--state PATH] [--status-socket PATH] [--poll-ms N]\n"
 			     "                 [--no-mirror] [--capture-workers N]\n"
 			     "                 [--session-max-mbps N] [--session-max-pps N]\n"
-			     "                 [--flow-log-dir DIR] [--flow-table-size N]\n\n"
+			     "                 [--flow-log-dir DIR] [--flow-table-size N]\n"
+			     "                 [--api-listen [ADDR:]PORT] [--api-no-auth]\n\n"
 			     "The agent daemon: loads the state, applies it, and applies every change\n"
 			     "made with the CLI while it runs (checked every --poll-ms,\n"
 			     "default 100 ms; SIGHUP reloads at once). vxtap status shows what it has\n"
@@ -240,7 +244,14 @@ int vx_cmd_run(int argc, char **argv)
 			     "                         DIR/firehose/ (default: flowlogs/ beside the state)\n"
 			     "  --flow-table-size N    flows tracked per flow log, interface and window\n"
 			     "                         (1-268435456, default 1000000); beyond it,\n"
-			     "                         SKIPDATA records and counted losses");
+			     "                         SKIPDATA records and counted losses\n\n"
+			     "The EC2 API, for the aws CLI and the SDKs (--endpoint-url):\n"
+			     "  --api-listen [ADDR:]PORT  serve the EC2 Query API on ADDR (default\n"
+			     "                         127.0.0.1; [::1]:PORT for IPv6), requests signed\n"
+			     "                         with SigV4 by an access key of the store\n"
+			     "                         (create-access-key; default: not served)\n"
+			     "  --api-no-auth          serve it without checking signatures (loopback\n"
+			     "                         addresses only: for local testing)");
 			return 0;
 		}
 		if (!strcmp(argv[i], "--state") && i + 1 < argc) {
@@ -249,6 +260,16 @@ int vx_cmd_run(int argc, char **argv)
 			sock = argv[++i];
 		} else if (!strcmp(argv[i], "--no-mirror")) {
 			mirror = false;
+		} else if (!strcmp(argv[i], "--api-listen") && i + 1 < argc) {
+			if (vx_api_parse_listen(argv[++i], api_addr, sizeof(api_addr), &api.port) < 0)
+				return usage_error("run",
+						   "--api-listen '%s' is not valid (allowed: PORT, "
+						   "ADDR:PORT or [IPV6]:PORT, numeric)",
+						   argv[i]);
+			api.address = api_addr;
+			api_on = true;
+		} else if (!strcmp(argv[i], "--api-no-auth")) {
+			api.no_auth = true;
 		} else if (!strcmp(argv[i], "--poll-ms") && i + 1 < argc) {
 			if (parse_count(argv[++i], 10, 10000, &poll_ms) < 0)
 				return usage_error("run", "--poll-ms '%s' is not valid (allowed: 10-10000)",
@@ -288,6 +309,10 @@ int vx_cmd_run(int argc, char **argv)
 	if (state_path(state, path, sizeof(path)) < 0)
 		return 2;
 	struct vx_daemon_options opt = {.state_path = path, .status_socket = sock, .poll_ms = poll_ms};
+	if (api.no_auth && !api_on)
+		return usage_error("run", "%s", "--api-no-auth needs --api-listen");
+	if (api_on)
+		opt.api = &api;
 	struct vx_agent *agent = NULL;
 	/* Flow-log files live beside the state unless told otherwise. */
 	char flow_root[4200];

@@ -390,6 +390,27 @@ static const struct vx_param P_ACL_ASSOCIATION[] = {
 	{"NetworkAclId", "network-acl-id", VX_T_STRING, REQ, "the ACL the subnet gets: acl-…"},
 	END,
 };
+static const struct vx_param P_CREATE_ACCESS_KEY[] = {
+	{"UserName", "user-name", VX_T_STRING, 0,
+	 "a name grouping the keys of one user (default: default); at most 2 keys each"},
+	END,
+};
+static const struct vx_param P_LIST_ACCESS_KEYS[] = {
+	{"UserName", "user-name", VX_T_STRING, 0, "only this user's keys"},
+	END,
+};
+static const struct vx_param P_UPDATE_ACCESS_KEY[] = {
+	{"AccessKeyId", "access-key-id", VX_T_STRING, REQ, "AKIA…"},
+	{"Status", "status", VX_T_STRING, REQ,
+	 "Active (requests signed with it are accepted) or Inactive"},
+	{"UserName", "user-name", VX_T_STRING, 0, "the key's user, when given, must match"},
+	END,
+};
+static const struct vx_param P_DELETE_ACCESS_KEY[] = {
+	{"AccessKeyId", "access-key-id", VX_T_STRING, REQ, "AKIA…"},
+	{"UserName", "user-name", VX_T_STRING, 0, "the key's user, when given, must match"},
+	END,
+};
 static const struct vx_param P_NONE[] = {END};
 static const struct vx_param P_APPLY[] = {
 	{"State", "state-document", VX_T_DOCUMENT, REQ, "the document vxtap export wrote"},
@@ -525,5 +546,15 @@ const struct vx_action vx_actions[] = {
 	{"ReplaceNetworkAclAssociation", "replace-network-acl-association",
 	 "Give a subnet another network ACL (the association gets a new ID).",
 	 P_ACL_ASSOCIATION, vx_h_replace_network_acl_association, MUT},
+	{"CreateAccessKey", "create-access-key",
+	 "Create an access key for the EC2 API (its secret is shown this once).",
+	 P_CREATE_ACCESS_KEY, vx_h_create_access_key, MUT},
+	{"ListAccessKeys", "list-access-keys", "List access keys (without their secrets).",
+	 P_LIST_ACCESS_KEYS, vx_h_list_access_keys, 0},
+	{"UpdateAccessKey", "update-access-key",
+	 "Make an access key Active or Inactive (an Inactive key signs nothing).",
+	 P_UPDATE_ACCESS_KEY, vx_h_update_access_key, MUT},
+	{"DeleteAccessKey", "delete-access-key", "Delete an access key.", P_DELETE_ACCESS_KEY,
+	 vx_h_delete_access_key, MUT},
 	{NULL, NULL, NULL, NULL, NULL, 0},
 };

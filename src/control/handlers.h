@@ -131,5 +131,9 @@ int vx_h_create_network_acl_entry(struct vx_call *c);
 int vx_h_replace_network_acl_entry(struct vx_call *c);
 int vx_h_delete_network_acl_entry(struct vx_call *c);
 int vx_h_replace_network_acl_association(struct vx_call *c);
+int vx_h_create_access_key(struct vx_call *c);
+int vx_h_list_access_keys(struct vx_call *c);
+int vx_h_update_access_key(struct vx_call *c);
+int vx_h_delete_access_key(struct vx_call *c);
 
 #endif

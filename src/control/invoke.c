@@ -238,6 +238,23 @@ static char *canonical_request(json_t *req)
 	return txt;
 }
 
+/* Secrets (an access key's SecretAccessKey) never reach the audit log. */
+static void redact_secrets(json_t *v)
+{
+	json_t *m;
+	size_t i;
+	if (json_is_object(v)) {
+		for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+			if (!strcmp(json_object_iter_key(it), "SecretAccessKey"))
+				json_object_iter_set_new(v, it, json_string("REDACTED"));
+			else
+				redact_secrets(json_object_iter_value(it));
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, m) redact_secrets(m);
+	}
+}
+
 static int audit(struct vx_store *st, const struct vx_action *a, json_t *req,
 		 const struct vx_caller *caller, json_t *resp, const struct vx_err *failure,
 		 struct vx_err *err)
@@ -246,7 +263,8 @@ static int audit(struct vx_store *st, const struct vx_action *a, json_t *req,
 	vx_iso_now(when, sizeof(when));
 	json_t *result = failure ? json_pack("{s:{s:s, s:s}}", "Error", "Code", failure->code,
 					     "Message", failure->message)
-				 : json_pack("{s:O}", "Response", resp);
+				 : json_pack("{s:o}", "Response", json_deep_copy(resp));
+	redact_secrets(result);
 	char *req_txt = json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	char *res_txt = json_dumps(result, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	const char *args[] = {when,

@@ -173,8 +173,15 @@ static const char SCHEMA_V2[] =
 	"  id TEXT PRIMARY KEY, subnet_id TEXT NOT NULL UNIQUE,"
 	"  acl_id TEXT NOT NULL REFERENCES network_acl(id));";
 
+/* Schema version 3: access keys for the EC2 API's signatures (the secret
+ * is kept as issued: Signature Version 4 needs it to check a request). */
+static const char SCHEMA_V3[] =
+	"CREATE TABLE access_key("
+	"  id TEXT PRIMARY KEY, secret TEXT NOT NULL, user_name TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK(status IN ('Active','Inactive')), created INTEGER NOT NULL);";
+
 /* Migrations, index = version reached. Add a step here, never edit one. */
-static const char *const MIGRATIONS[] = {NULL, SCHEMA_V1, SCHEMA_V2};
+static const char *const MIGRATIONS[] = {NULL, SCHEMA_V1, SCHEMA_V2, SCHEMA_V3};
 
 static void random_hex(char *out, size_t ndigits)
 {
@@ -522,6 +529,28 @@ int vx_store_host(struct vx_store *st, struct vx_host *host, struct vx_err *err)
 	}
 	sqlite3_finalize(stmt);
 	return 0;
+}
+
+const char *vx_store_access_key_secret(struct vx_store *st, const char *key_id, char *buf,
+				       size_t len)
+{
+	sqlite3_stmt *stmt;
+	const char *found = NULL;
+	if (!key_id || !buf || !len ||
+	    sqlite3_prepare_v2(st->db,
+			       "SELECT secret FROM access_key WHERE id=? AND status='Active'", -1,
+			       &stmt, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(stmt, 1, key_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		const char *secret = (const char *)sqlite3_column_text(stmt, 0);
+		if (secret && strlen(secret) < len) {
+			memcpy(buf, secret, strlen(secret) + 1);
+			found = buf;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return found;
 }
 
 void vx_iso_now(char *out, size_t len)

@@ -63,6 +63,7 @@ static int listen_status(const char *path)
 
 struct daemon_state {
 	struct vx_config *applied;
+	char api_url[96]; /* the EC2 API's address, when served */
 	char started_at[40], applied_at[40];
 	unsigned long reloads, reload_failures;
 	char last_error[1100];
@@ -84,6 +85,11 @@ static void serve_status(int lfd, const struct daemon_state *d,
 				       d->applied ? vx_config_json(d->applied) : json_null());
 		if (d->last_error[0])
 			json_object_set_new(st, "LastError", json_string(d->last_error));
+		if (d->api_url[0])
+			json_object_set_new(st, "Api",
+					    json_pack("{s:s, s:s}", "Endpoint", d->api_url,
+						      "Authentication",
+						      opt->api->no_auth ? "none" : "sigv4"));
 		if (opt->stats)
 			json_object_set_new(st, "DataPath", opt->stats(opt->apply_ctx));
 		char *txt = json_dumps(st, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
@@ -169,8 +175,28 @@ int vx_daemon_run(const struct vx_daemon_options *opt)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct daemon_state d = {0};
+	struct vx_api *api = NULL;
+	if (opt->api) {
+		struct vx_api_options ao = *opt->api;
+		ao.state_path = opt->state_path;
+		ao.status_socket = sock; /* GET /metrics renders this status */
+		char why[512];
+		if (!(api = vx_api_start(&ao, why, sizeof(why)))) {
+			fprintf(stderr, "vxtap run: EC2 API: %s\n", why);
+			close(lfd);
+			unlink(sock);
+			vx_store_close(st);
+			return 1;
+		}
+		snprintf(d.api_url, sizeof(d.api_url), strchr(ao.address, ':') ? "http://[%s]:%u/"
+										 : "http://%s:%u/",
+			 ao.address, vx_api_port(api));
+	}
 	vx_iso_now(d.started_at, sizeof(d.started_at));
 	fprintf(stderr, "vxtap run: state %s, status socket %s\n", opt->state_path, sock);
+	if (api)
+		fprintf(stderr, "vxtap run: EC2 API on %s%s\n", d.api_url,
+			opt->api->no_auth ? " (no authentication)" : "");
 	try_reload(st, opt, &d);
 	int64_t seen_version = vx_store_data_version(st);
 	unsigned poll_ms = opt->poll_ms ? opt->poll_ms : 100;
@@ -211,6 +237,7 @@ int vx_daemon_run(const struct vx_daemon_options *opt)
 	}
 	fprintf(stderr, "vxtap run: stopping (generation %lld applied)\n",
 		d.applied ? (long long)d.applied->generation : -1LL);
+	vx_api_stop(api);
 	close(lfd);
 	unlink(sock);
 	vx_config_free(d.applied);

@@ -4159,7 +4159,7 @@ static void test_schema_1_store_is_migrated(void **state)
 	                              "DROP TABLE network_acl_association; DROP TABLE network_acl_entry;"
 	                              "DROP TABLE network_acl; DROP TABLE network_interface_group;"
 	                              "DROP TABLE security_group_rule; DROP TABLE security_group;"
-	                              "PRAGMA user_version=1;",
+	                              "DROP TABLE access_key; PRAGMA user_version=1;",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
 	vx_store_close(st);
@@ -4210,6 +4210,190 @@ static void test_apply_document_without_policy(void **state)
 	assert_int_equal(json_array_size(at(g, "IpPermissionsEgress")), 0);
 	json_decref(r);
 	assert_int_equal(count("DescribeSecurityGroups", "SecurityGroups"), 2);
+}
+
+/* ---- access keys ---- */
+
+static void test_access_keys(void **state)
+{
+	(void)state;
+	json_t *r = ok("CreateAccessKey", J("{}"));
+	vxid id, secret;
+	snprintf(id, sizeof(id), "%s", jstr(r, "AccessKey.AccessKeyId"));
+	snprintf(secret, sizeof(secret), "%s", jstr(r, "AccessKey.SecretAccessKey"));
+	assert_string_equal(jstr(r, "AccessKey.UserName"), "default");
+	assert_string_equal(jstr(r, "AccessKey.Status"), "Active");
+	/* AWS's formats: AKIA and 16 base32 characters; 40 of base64. */
+	assert_int_equal(strlen(id), 20);
+	assert_int_equal(strncmp(id, "AKIA", 4), 0);
+	assert_int_equal(strspn(id + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), 16);
+	assert_int_equal(strlen(secret), 40);
+	assert_int_equal(strspn(secret, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                                "0123456789+/"),
+	                 40);
+	const char *date = jstr(r, "AccessKey.CreateDate");
+	assert_int_equal(strlen(date), 25);
+	assert_string_equal(date + 19, "+00:00");
+	/* The members in IAM's order. */
+	const char *order[] = {"UserName", "AccessKeyId", "Status", "SecretAccessKey", "CreateDate"};
+	size_t i = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(at(r, "AccessKey"), k, v) assert_string_equal(k, order[i++]);
+	json_decref(r);
+
+	/* The server's lookup. */
+	char buf[64];
+	assert_string_equal(vx_store_access_key_secret(st, id, buf, sizeof(buf)), secret);
+	assert_null(vx_store_access_key_secret(st, id, buf, 40)); /* no room */
+	assert_null(vx_store_access_key_secret(st, "AKIAAAAAAAAAAAAAAAAA", buf, sizeof(buf)));
+
+	/* Listed without the secret. */
+	vxid bob;
+	take(bob, ok("CreateAccessKey", J("{'UserName':'bob'}")), "AccessKey.AccessKeyId");
+	r = ok("ListAccessKeys", J("{}"));
+	assert_int_equal(json_array_size(at(r, "AccessKeyMetadata")), 2);
+	assert_true(json_is_false(at(r, "IsTruncated")));
+	json_t *first = json_array_get(at(r, "AccessKeyMetadata"), 0);
+	assert_string_equal(jstr(first, "UserName"), "bob");
+	assert_string_equal(jstr(first, "AccessKeyId"), bob);
+	assert_string_equal(jstr(first, "Status"), "Active");
+	assert_null(at(first, "SecretAccessKey"));
+	char *listed = json_dumps(r, JSON_COMPACT);
+	assert_null(strstr(listed, secret));
+	free(listed);
+	json_decref(r);
+	r = ok("ListAccessKeys", J("{'UserName':'default'}"));
+	assert_int_equal(json_array_size(at(r, "AccessKeyMetadata")), 1);
+	assert_string_equal(jstr(json_array_get(at(r, "AccessKeyMetadata"), 0), "AccessKeyId"), id);
+	json_decref(r);
+	r = ok("ListAccessKeys", J("{'UserName':'nobody'}"));
+	assert_int_equal(json_array_size(at(r, "AccessKeyMetadata")), 0);
+	json_decref(r);
+
+	/* Inactive keys sign nothing; active again, they do. */
+	ok0("UpdateAccessKey", J("{'AccessKeyId':'%s','Status':'Inactive'}", id));
+	assert_null(vx_store_access_key_secret(st, id, buf, sizeof(buf)));
+	r = ok("ListAccessKeys", J("{'UserName':'default'}"));
+	assert_string_equal(jstr(json_array_get(at(r, "AccessKeyMetadata"), 0), "Status"), "Inactive");
+	json_decref(r);
+	ok0("UpdateAccessKey", J("{'AccessKeyId':'%s','Status':'Active','UserName':'default'}", id));
+	assert_string_equal(vx_store_access_key_secret(st, id, buf, sizeof(buf)), secret);
+
+	/* Deleted, it is gone. */
+	r = ok("DeleteAccessKey", J("{'AccessKeyId':'%s'}", id));
+	assert_int_equal(json_object_size(r), 0);
+	json_decref(r);
+	assert_null(vx_store_access_key_secret(st, id, buf, sizeof(buf)));
+	expect_error("DeleteAccessKey", J("{'AccessKeyId':'%s'}", id), "NoSuchEntity",
+	             S("The Access Key with id %s cannot be found.", id));
+	assert_int_equal(count("ListAccessKeys", "AccessKeyMetadata"), 1);
+}
+
+static void test_access_key_errors(void **state)
+{
+	(void)state;
+	vxid a;
+	take(a, ok("CreateAccessKey", J("{'UserName':'alice'}")), "AccessKey.AccessKeyId");
+	ok0("CreateAccessKey", J("{'UserName':'alice'}"));
+	expect_error("CreateAccessKey", J("{'UserName':'alice'}"), "LimitExceeded",
+	             "Cannot exceed quota for AccessKeysPerUser: 2");
+	ok0("CreateAccessKey", J("{'UserName':'carol'}"));
+	expect_error("CreateAccessKey", J("{'UserName':'al ice'}"), "ValidationError",
+	             "1 validation error detected: Value 'al ice' at 'userName' failed to satisfy "
+	             "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+");
+	expect_error("CreateAccessKey", J("{'UserName':''}"), "ValidationError",
+	             "1 validation error detected: Value '' at 'userName' failed to satisfy "
+	             "constraint: Member must have length greater than or equal to 1");
+	expect_error("CreateAccessKey", J("{'UserName':'%s'}", rep('u', 65)), "ValidationError",
+	             S("1 validation error detected: Value '%s' at 'userName' failed to satisfy "
+	               "constraint: Member must have length less than or equal to 64",
+	               rep('u', 65)));
+	expect_error("DeleteAccessKey", J("{'AccessKeyId':'AKIA123'}"), "ValidationError",
+	             "1 validation error detected: Value 'AKIA123' at 'accessKeyId' failed to "
+	             "satisfy constraint: Member must have length greater than or equal to 16");
+	expect_error("DeleteAccessKey", J("{'AccessKeyId':'AKIA-123456789012'}"), "ValidationError",
+	             "1 validation error detected: Value 'AKIA-123456789012' at 'accessKeyId' failed "
+	             "to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+");
+	expect_error("DeleteAccessKey", J("{'AccessKeyId':'%s'}", rep('A', 129)), "ValidationError",
+	             S("1 validation error detected: Value '%s' at 'accessKeyId' failed to satisfy "
+	               "constraint: Member must have length less than or equal to 128",
+	               rep('A', 129)));
+	expect_error("DeleteAccessKey", J("{}"), "MissingParameter",
+	             "The request must contain the parameter AccessKeyId.");
+	/* Another user's key is not found for this user. */
+	expect_error("DeleteAccessKey", J("{'AccessKeyId':'%s','UserName':'carol'}", a),
+	             "NoSuchEntity", S("The Access Key with id %s cannot be found.", a));
+	expect_error("UpdateAccessKey", J("{'AccessKeyId':'%s','Status':'active'}", a),
+	             "ValidationError",
+	             "1 validation error detected: Value 'active' at 'status' failed to satisfy "
+	             "constraint: Member must satisfy enum value set: [Active, Inactive]");
+	expect_error("UpdateAccessKey",
+	             J("{'AccessKeyId':'AKIAAAAAAAAAAAAAAAAA','Status':'Inactive'}"), "NoSuchEntity",
+	             "The Access Key with id AKIAAAAAAAAAAAAAAAAA cannot be found.");
+	expect_error("UpdateAccessKey", J("{'AccessKeyId':'%s'}", a), "MissingParameter",
+	             "The request must contain the parameter Status.");
+	expect_error("ListAccessKeys", J("{'UserName':'a/b'}"), "ValidationError",
+	             "1 validation error detected: Value 'a/b' at 'userName' failed to satisfy "
+	             "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+");
+	assert_int_equal(count("ListAccessKeys", "AccessKeyMetadata"), 3);
+}
+
+/* The secret is shown once, to the caller: the audit log has it redacted,
+ * and no other table but the keys' own holds it. */
+static void test_access_key_secret_not_audited(void **state)
+{
+	(void)state;
+	json_t *r = ok("CreateAccessKey", J("{'UserName':'alice'}"));
+	vxid secret;
+	snprintf(secret, sizeof(secret), "%s", jstr(r, "AccessKey.SecretAccessKey"));
+	json_decref(r);
+	char action[64], result[4096];
+	last_audit(action, sizeof(action), result, sizeof(result));
+	assert_string_equal(action, "CreateAccessKey");
+	assert_non_null(strstr(result, "\"SecretAccessKey\":\"REDACTED\""));
+	assert_null(strstr(result, secret));
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(vx_store_db(st),
+	                                    "SELECT COUNT(*) FROM audit WHERE instr(request, ?1) OR "
+	                                    "instr(result, ?1)",
+	                                    -1, &s, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_text(s, 1, secret, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 0);
+	sqlite3_finalize(s);
+	/* Nor does export print keys. */
+	r = ok("ExportState", J("{}"));
+	char *txt = json_dumps(r, JSON_COMPACT);
+	assert_null(strstr(txt, secret));
+	assert_null(strstr(txt, "AccessKey"));
+	free(txt);
+	json_decref(r);
+}
+
+/* A store of schema version 2 gets the access-key table when a newer
+ * vxtap opens it; its objects stay. */
+static void test_schema_2_store_is_migrated(void **state)
+{
+	(void)state;
+	vxid sg;
+	make_sg(sg, "web");
+	assert_int_equal(sqlite3_exec(vx_store_db(st), "DROP TABLE access_key; PRAGMA user_version=2;",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	vx_store_close(st);
+	assert_int_equal(open_store("state.db"), 0);
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(vx_store_db(st), "PRAGMA user_version", -1, &s, NULL);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 3);
+	sqlite3_finalize(s);
+	assert_int_equal(VX_STORE_SCHEMA_VERSION, 3);
+	assert_int_equal(count("DescribeSecurityGroups", "SecurityGroups"), 2);
+	assert_int_equal(count("ListAccessKeys", "AccessKeyMetadata"), 0);
+	ok0("CreateAccessKey", J("{}"));
+	assert_int_equal(count("ListAccessKeys", "AccessKeyMetadata"), 1);
 }
 
 int main(void)
@@ -4302,6 +4486,10 @@ int main(void)
 	    T(test_policy_configuration),
 	    T(test_schema_1_store_is_migrated),
 	    T(test_apply_document_without_policy),
+	    T(test_access_keys),
+	    T(test_access_key_errors),
+	    T(test_access_key_secret_not_audited),
+	    T(test_schema_2_store_is_migrated),
 	};
 #undef T
 	return cmocka_run_group_tests_name("control", tests, NULL, NULL);
