@@ -7,10 +7,13 @@ build=${1:-build}
 
 # Build: compiler, CMake, libraries. Tests: cmocka, clang (libFuzzer),
 # tshark/nfdump (oracles), iproute2/curl/python3/iperf3/ethtool (end-to-end
-# scenarios), awscli (the EC2 API driven by the real aws CLI).
+# scenarios), time (peak memory), softflowd (flow-log benchmark), awscli and
+# python3-boto3 (the EC2 API driven by the real AWS CLI and SDK).
 packages=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
-	libpcap-dev libxxhash-dev libcmocka-dev libsqlite3-dev libjansson-dev zlib1g-dev libssl-dev libmicrohttpd-dev sqlite3
-	tshark nfdump tcpdump iproute2 iputils-ping curl python3 procps iperf3 ethtool time softflowd awscli)
+	libpcap-dev libxxhash-dev libcmocka-dev libsqlite3-dev libjansson-dev zlib1g-dev
+	libssl-dev libmicrohttpd-dev sqlite3
+	tshark nfdump tcpdump iproute2 iputils-ping curl python3 procps iperf3 ethtool time
+	softflowd awscli python3-boto3)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -449,6 +449,34 @@ a delete-security-group --group-id "$sg_admin" >/dev/null 2>"$work/aws.err" &&
 
 describe_all "after the deletes"
 
+echo "-- boto3 and metrics"
+# The SDK: boto3 (when importable) makes a filter and reads it back, and its
+# answer equals vxtap's own describe.
+if python3 -c 'import boto3' 2>/dev/null; then
+	python3 - "http://127.0.0.1:$port" "$region" >"$work/boto3.json" <<'EOF_PY' &&
+import boto3, json, sys
+ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name=sys.argv[2])
+f = ec2.create_traffic_mirror_filter(Description="from boto3")["TrafficMirrorFilter"]
+got = ec2.describe_traffic_mirror_filters(TrafficMirrorFilterIds=[f["TrafficMirrorFilterId"]])
+print(json.dumps({"TrafficMirrorFilters": got["TrafficMirrorFilters"]}))
+EOF_PY
+	boto_filter=$(field TrafficMirrorFilters.0.TrafficMirrorFilterId <"$work/boto3.json") &&
+	v describe-traffic-mirror-filters --traffic-mirror-filter-ids "$boto_filter" >"$work/vx.json" &&
+	json_equal "$work/boto3.json" "$work/vx.json" &&
+	ok "boto3 create_traffic_mirror_filter + describe = vxtap describe-traffic-mirror-filters" ||
+	bad "boto3: $(tail -1 "$work/boto3.json" 2>/dev/null)"
+else
+	echo "skip boto3: not importable by python3"
+fi
+# Prometheus metrics on the same server, without a signature.
+if curl -s "http://127.0.0.1:$port/metrics" >"$work/metrics.txt" &&
+	grep -qx 'vxtap_daemon_up 1' "$work/metrics.txt" &&
+	grep -q '^# TYPE vxtap_daemon_generation gauge$' "$work/metrics.txt"; then
+	ok "GET /metrics: Prometheus text with the daemon's counters"
+else
+	bad "GET /metrics: $(head -3 "$work/metrics.txt")"
+fi
+
 echo "-- audit"
 v audit | python3 -c 'import json,sys
 lines=[json.loads(l) for l in sys.stdin]
