@@ -42,6 +42,10 @@ struct vx_api {
 	int listen_fd;
 	struct MHD_Daemon *mhd;
 	pthread_mutex_t lock;
+	/* One action at a time: every action takes the store's write lock, and
+	 * waiting here, in order, is fairer than SQLite's busy handler, whose
+	 * growing sleeps made some requests wait seconds under load. */
+	pthread_mutex_t invoke_lock;
 	pthread_cond_t freed;
 	struct pooled_store *stores;
 	unsigned n_stores;
@@ -342,7 +346,10 @@ static enum MHD_Result serve(struct request *rq, struct MHD_Connection *conn, co
 	char source[96];
 	peer_address(conn, source, sizeof(source));
 	struct vx_caller caller = {.principal = principal, .source = source};
-	if (vx_action_invoke(st, a, req, &caller, &resp, &err) < 0)
+	pthread_mutex_lock(&rq->api->invoke_lock);
+	int invoked = vx_action_invoke(st, a, req, &caller, &resp, &err);
+	pthread_mutex_unlock(&rq->api->invoke_lock);
+	if (invoked < 0)
 		goto error;
 	xml = vx_xml_response(op, resp, request_id, &xml_len);
 	goto done;
@@ -577,6 +584,7 @@ struct vx_api *vx_api_start(const struct vx_api_options *opt, char *why, size_t 
 	api->n_stores = threads;
 	api->stores = calloc(threads, sizeof(*api->stores));
 	pthread_mutex_init(&api->lock, NULL);
+	pthread_mutex_init(&api->invoke_lock, NULL);
 	pthread_cond_init(&api->freed, NULL);
 	api->listen_fd = api->stores ? bind_listen(opt->address, opt->port, &api->port, why, whylen)
 				     : -1;
@@ -621,6 +629,7 @@ void vx_api_stop(struct vx_api *api)
 		vx_store_close(api->stores[i].st);
 	free(api->stores);
 	pthread_mutex_destroy(&api->lock);
+	pthread_mutex_destroy(&api->invoke_lock);
 	pthread_cond_destroy(&api->freed);
 	free(api);
 }
