@@ -11,84 +11,41 @@
 #include <string.h>
 #include <time.h>
 
+#include "vxtap/strbuf.h"
+
 /* ---- text ---- */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool bad;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-	if (b->bad)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->bad = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void puts_(struct buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void putf(struct buf *b, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		b->bad = true;
-	else
-		put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
 /* A label value: backslash, double quote and line feed escaped. */
-static void put_label_value(struct buf *b, const char *v)
+static void put_label_value(struct vx_strbuf *b, const char *v)
 {
 	for (const char *p = v; *p; p++) {
 		if (*p == '\\')
-			puts_(b, "\\\\");
+			vx_strbuf_puts(b, "\\\\");
 		else if (*p == '"')
-			puts_(b, "\\\"");
+			vx_strbuf_puts(b, "\\\"");
 		else if (*p == '\n')
-			puts_(b, "\\n");
+			vx_strbuf_puts(b, "\\n");
 		else
-			put(b, p, 1);
+			vx_strbuf_put(b, p, 1);
 	}
 }
 
 /* A sample's value: integers as they are, booleans 1/0. false when v is
  * not a number. */
-static bool put_value(struct buf *b, const json_t *v)
+static bool put_value(struct vx_strbuf *b, const json_t *v)
 {
 	if (json_is_integer(v)) {
-		putf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		vx_strbuf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	} else if (json_is_boolean(v)) {
-		puts_(b, json_is_true(v) ? "1" : "0");
+		vx_strbuf_puts(b, json_is_true(v) ? "1" : "0");
 	} else if (json_is_real(v)) {
 		double d = json_real_value(v);
 		if (isnan(d))
-			puts_(b, "NaN");
+			vx_strbuf_puts(b, "NaN");
 		else if (isinf(d))
-			puts_(b, d > 0 ? "+Inf" : "-Inf");
+			vx_strbuf_puts(b, d > 0 ? "+Inf" : "-Inf");
 		else
-			putf(b, "%.17g", d);
+			vx_strbuf_printf(b, "%.17g", d);
 	} else {
 		return false;
 	}
@@ -116,20 +73,20 @@ struct label_def {
 };
 
 /* "label=\"value\",…" of an entry; false when a member is missing. */
-static bool entry_labels(struct buf *b, json_t *e, const struct label_def *ls, size_t n)
+static bool entry_labels(struct vx_strbuf *b, json_t *e, const struct label_def *ls, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		json_t *v = json_object_get(e, ls[i].member);
 		if (i)
-			puts_(b, ",");
-		putf(b, "%s=\"", ls[i].label);
+			vx_strbuf_puts(b, ",");
+		vx_strbuf_printf(b, "%s=\"", ls[i].label);
 		if (json_is_string(v))
 			put_label_value(b, json_string_value(v));
 		else if (json_is_integer(v))
-			putf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			vx_strbuf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		else
 			return false;
-		puts_(b, "\"");
+		vx_strbuf_puts(b, "\"");
 	}
 	return true;
 }
@@ -162,7 +119,7 @@ static bool iso_seconds(const char *s, long long *sec, int *ms)
 	return true;
 }
 
-static bool sample_value(struct buf *b, const struct metric_def *def, json_t *v)
+static bool sample_value(struct vx_strbuf *b, const struct metric_def *def, json_t *v)
 {
 	switch (def->conv) {
 	case AS_IS:
@@ -170,14 +127,14 @@ static bool sample_value(struct buf *b, const struct metric_def *def, json_t *v)
 	case EQUALS:
 		if (!json_is_string(v))
 			return false;
-		puts_(b, strcmp(json_string_value(v), def->text) ? "0" : "1");
+		vx_strbuf_puts(b, strcmp(json_string_value(v), def->text) ? "0" : "1");
 		return true;
 	case ISO_TIME: {
 		long long sec;
 		int ms;
 		if (!iso_seconds(json_string_value(v), &sec, &ms))
 			return false;
-		putf(b, "%lld.%03d", sec, ms);
+		vx_strbuf_printf(b, "%lld.%03d", sec, ms);
 		return true;
 	}
 	}
@@ -185,56 +142,56 @@ static bool sample_value(struct buf *b, const struct metric_def *def, json_t *v)
 }
 
 /* One sample line: name{labels,extra="value"} value. */
-static void sample(struct buf *samples, const char *name, const struct buf *labels,
+static void sample(struct vx_strbuf *samples, const char *name, const struct vx_strbuf *labels,
                    const char *extra_label, const char *extra_value, const struct metric_def *def,
                    json_t *v)
 {
-	struct buf line = {0};
-	puts_(&line, name);
+	struct vx_strbuf line = {0};
+	vx_strbuf_puts(&line, name);
 	bool any = labels->len || extra_label;
 	if (any)
-		puts_(&line, "{");
+		vx_strbuf_puts(&line, "{");
 	if (labels->len)
-		put(&line, labels->p, labels->len);
+		vx_strbuf_put(&line, labels->p, labels->len);
 	if (extra_label) {
-		putf(&line, "%s%s=\"", labels->len ? "," : "", extra_label);
+		vx_strbuf_printf(&line, "%s%s=\"", labels->len ? "," : "", extra_label);
 		put_label_value(&line, extra_value);
-		puts_(&line, "\"");
+		vx_strbuf_puts(&line, "\"");
 	}
 	if (any)
-		puts_(&line, "}");
-	puts_(&line, " ");
+		vx_strbuf_puts(&line, "}");
+	vx_strbuf_puts(&line, " ");
 	if (sample_value(&line, def, v) && !line.bad) {
-		put(samples, line.p, line.len);
-		puts_(samples, "\n");
+		vx_strbuf_put(samples, line.p, line.len);
+		vx_strbuf_puts(samples, "\n");
 	}
 	free(line.p);
 }
 
 /* HELP, TYPE and the samples of one family, when it has any. */
-static void family(struct buf *out, const struct metric_def *def, const struct buf *samples)
+static void family(struct vx_strbuf *out, const struct metric_def *def, const struct vx_strbuf *samples)
 {
 	if (samples->bad)
 		out->bad = true;
 	if (!samples->len)
 		return;
-	putf(out, "# HELP %s ", def->name);
-	puts_(out, def->help); /* plain text: no backslash, no line feed */
-	putf(out, "\n# TYPE %s %s\n", def->name, def->type);
-	put(out, samples->p, samples->len);
+	vx_strbuf_printf(out, "# HELP %s ", def->name);
+	vx_strbuf_puts(out, def->help); /* plain text: no backslash, no line feed */
+	vx_strbuf_printf(out, "\n# TYPE %s %s\n", def->name, def->type);
+	vx_strbuf_put(out, samples->p, samples->len);
 }
 
 /* Every def over every entry of an array. */
-static void render(struct buf *out, json_t *entries, const struct label_def *ls, size_t nls,
+static void render(struct vx_strbuf *out, json_t *entries, const struct label_def *ls, size_t nls,
                    const struct metric_def *defs, size_t ndefs)
 {
 	for (size_t d = 0; d < ndefs; d++) {
-		struct buf samples = {0};
+		struct vx_strbuf samples = {0};
 		size_t i;
 		json_t *e;
 		json_array_foreach(entries, i, e)
 		{
-			struct buf labels = {0};
+			struct vx_strbuf labels = {0};
 			json_t *v = json_object_get(e, defs[d].member);
 			if (entry_labels(&labels, e, ls, nls) && v && !labels.bad) {
 				if (defs[d].sub_label && json_is_object(v)) {
@@ -295,7 +252,7 @@ static json_t *merged(json_t *entries, const struct label_def *ls, size_t nls)
 	{
 		if (!json_is_object(e))
 			continue;
-		struct buf key = {0};
+		struct vx_strbuf key = {0};
 		bool ok = entry_labels(&key, e, ls, nls) && !key.bad;
 		if (ok) {
 			json_t *have = json_object_get(by_key, key.p ? key.p : "");
@@ -489,7 +446,7 @@ static json_t *session_infos(json_t *applied)
 	return out;
 }
 
-static void render_list(struct buf *out, json_t *list, const struct label_def *ls, size_t nls,
+static void render_list(struct vx_strbuf *out, json_t *list, const struct label_def *ls, size_t nls,
                         const struct metric_def *defs, size_t ndefs)
 {
 	json_t *m = merged(list, ls, nls);
@@ -499,7 +456,7 @@ static void render_list(struct buf *out, json_t *list, const struct label_def *l
 
 char *vx_metrics_render(json_t *status)
 {
-	struct buf out = {0};
+	struct vx_strbuf out = {0};
 	json_t *daemon = json_object();
 	json_object_set_new(daemon, "Up", json_integer(json_is_object(status) ? 1 : 0));
 	if (json_is_object(status)) {

@@ -16,66 +16,12 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "vxtap/strbuf.h"
+
 #define ALGORITHM  "AWS4-HMAC-SHA256"
 #define TERMINATOR "aws4_request"
 
 /* ---- a bounded growable string ---- */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool bad; /* out of memory or over VX_SIGV4_MAX_CANONICAL */
-};
-
-static void sb_putn(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->bad)
-		return;
-	if (n > VX_SIGV4_MAX_CANONICAL - b->len) {
-		b->bad = true;
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->bad = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s)
-{
-	sb_putn(b, s, strlen(s));
-}
-
-static void sb_putc(struct sbuf *b, char c)
-{
-	sb_putn(b, &c, 1);
-}
-
-/* The string, or NULL (freed) when something went wrong. */
-static char *sb_take(struct sbuf *b)
-{
-	if (b->bad || !b->p) {
-		free(b->p);
-		b->p = NULL;
-		if (b->bad)
-			return NULL;
-		return strdup("");
-	}
-	char *p = b->p;
-	b->p = NULL;
-	return p;
-}
 
 /* ---- encoding ---- */
 
@@ -99,15 +45,15 @@ static bool unreserved(unsigned char c)
 
 /* RFC 3986 encoding as SigV4 wants it: unreserved characters as they are
  * (and '/' in a path), every other byte as %XX with upper-case digits. */
-static void uri_encode(struct sbuf *b, const char *s, size_t n, bool keep_slash)
+static void uri_encode(struct vx_strbuf *b, const char *s, size_t n, bool keep_slash)
 {
 	for (size_t i = 0; i < n && !b->bad; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (unreserved(c) || (keep_slash && c == '/')) {
-			sb_putc(b, (char)c);
+			vx_strbuf_putc(b, (char)c);
 		} else {
 			char esc[3] = {'%', HEX_UPPER[c >> 4], HEX_UPPER[c & 15]};
-			sb_putn(b, esc, 3);
+			vx_strbuf_put(b, esc, 3);
 		}
 	}
 }
@@ -145,11 +91,11 @@ static size_t pct_decode(const char *s, size_t n, char *out)
 
 /* RFC 3986 remove_dot_segments, with empty segments dropped too (AWS
  * collapses repeated slashes); a trailing slash stays. Then URI-encoded. */
-static void canonical_uri(struct sbuf *b, const char *path)
+static void canonical_uri(struct vx_strbuf *b, const char *path)
 {
 	size_t n = strlen(path);
 	if (n == 0) {
-		sb_putc(b, '/');
+		vx_strbuf_putc(b, '/');
 		return;
 	}
 	size_t max_segs = 1;
@@ -182,14 +128,14 @@ static void canonical_uri(struct sbuf *b, const char *path)
 		i = j + 1;
 	}
 	if (path[0] == '/')
-		sb_putc(b, '/');
+		vx_strbuf_putc(b, '/');
 	for (size_t s = 0; s < nseg; s++) {
 		if (s)
-			sb_putc(b, '/');
+			vx_strbuf_putc(b, '/');
 		uri_encode(b, segs[s].p, segs[s].n, false);
 	}
 	if (path[n - 1] == '/' && nseg)
-		sb_putc(b, '/');
+		vx_strbuf_putc(b, '/');
 	free(segs);
 }
 
@@ -210,14 +156,14 @@ static char *encode_part(const char *s, size_t n)
 	if (!dec)
 		return NULL;
 	size_t dn = pct_decode(s, n, dec);
-	struct sbuf b = {0};
+	struct vx_strbuf b = {.limit = VX_SIGV4_MAX_CANONICAL};
 	uri_encode(&b, dec, dn, false);
 	free(dec);
-	return sb_take(&b);
+	return vx_strbuf_take(&b, NULL);
 }
 
 /* Parameters decoded, re-encoded, sorted by name then value. */
-static void canonical_query(struct sbuf *out, const char *q)
+static void canonical_query(struct vx_strbuf *out, const char *q)
 {
 	size_t n = strlen(q), count = 0;
 	if (n > VX_SIGV4_MAX_CANONICAL) {
@@ -257,10 +203,10 @@ static void canonical_query(struct sbuf *out, const char *q)
 		qsort(ps, np, sizeof(*ps), qparam_cmp);
 		for (size_t i = 0; i < np; i++) {
 			if (i)
-				sb_putc(out, '&');
-			sb_puts(out, ps[i].key);
-			sb_putc(out, '=');
-			sb_puts(out, ps[i].value);
+				vx_strbuf_putc(out, '&');
+			vx_strbuf_puts(out, ps[i].key);
+			vx_strbuf_putc(out, '=');
+			vx_strbuf_puts(out, ps[i].value);
 		}
 	} else {
 		out->bad = true;
@@ -278,7 +224,7 @@ static bool blank(char c)
 }
 
 /* A header value trimmed, inner runs of blanks made one space. */
-static void put_trimmed(struct sbuf *b, const char *v)
+static void put_trimmed(struct vx_strbuf *b, const char *v)
 {
 	bool pending_space = false, started = false;
 	for (const char *p = v; *p && !b->bad; p++) {
@@ -287,10 +233,10 @@ static void put_trimmed(struct sbuf *b, const char *v)
 			continue;
 		}
 		if (pending_space)
-			sb_putc(b, ' ');
+			vx_strbuf_putc(b, ' ');
 		pending_space = false;
 		started = true;
-		sb_putc(b, *p);
+		vx_strbuf_putc(b, *p);
 	}
 }
 
@@ -304,25 +250,25 @@ static const char *header_get(const struct vx_sigv4_request *r, const char *name
 }
 
 /* "name:v1,v2\n": every header of that name, in order. */
-static void canonical_header(struct sbuf *b, const struct vx_sigv4_request *r, const char *name,
+static void canonical_header(struct vx_strbuf *b, const struct vx_sigv4_request *r, const char *name,
                              size_t nlen)
 {
 	for (size_t i = 0; i < nlen; i++) {
 		char c = name[i];
-		sb_putc(b, (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c);
+		vx_strbuf_putc(b, (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c);
 	}
-	sb_putc(b, ':');
+	vx_strbuf_putc(b, ':');
 	bool first = true;
 	for (size_t i = 0; i < r->n_headers && !b->bad; i++) {
 		const char *hn = r->header_names ? r->header_names[i] : NULL;
 		if (!hn || strlen(hn) != nlen || strncasecmp(hn, name, nlen))
 			continue;
 		if (!first)
-			sb_putc(b, ',');
+			vx_strbuf_putc(b, ',');
 		first = false;
 		put_trimmed(b, r->header_values && r->header_values[i] ? r->header_values[i] : "");
 	}
-	sb_putc(b, '\n');
+	vx_strbuf_putc(b, '\n');
 }
 
 static void sha256_hex(const void *data, size_t n, char out[65])
@@ -337,13 +283,13 @@ static void sha256_hex(const void *data, size_t n, char out[65])
 static char *build_canonical(const struct vx_sigv4_request *r, const char *signed_headers,
                              const char *payload_hash)
 {
-	struct sbuf b = {0};
-	sb_puts(&b, r->method ? r->method : "");
-	sb_putc(&b, '\n');
+	struct vx_strbuf b = {.limit = VX_SIGV4_MAX_CANONICAL};
+	vx_strbuf_puts(&b, r->method ? r->method : "");
+	vx_strbuf_putc(&b, '\n');
 	canonical_uri(&b, r->path ? r->path : "/");
-	sb_putc(&b, '\n');
+	vx_strbuf_putc(&b, '\n');
 	canonical_query(&b, r->query ? r->query : "");
-	sb_putc(&b, '\n');
+	vx_strbuf_putc(&b, '\n');
 	size_t nnames = 0;
 	for (const char *p = signed_headers; !b.bad;) {
 		const char *semi = strchr(p, ';');
@@ -357,12 +303,12 @@ static char *build_canonical(const struct vx_sigv4_request *r, const char *signe
 			break;
 		p = semi + 1;
 	}
-	sb_putc(&b, '\n');
+	vx_strbuf_putc(&b, '\n');
 	for (const char *p = signed_headers; *p; p++)
-		sb_putc(&b, (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p);
-	sb_putc(&b, '\n');
-	sb_puts(&b, payload_hash);
-	return sb_take(&b);
+		vx_strbuf_putc(&b, (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p);
+	vx_strbuf_putc(&b, '\n');
+	vx_strbuf_puts(&b, payload_hash);
+	return vx_strbuf_take(&b, NULL);
 }
 
 /* The payload line: X-Amz-Content-Sha256 as sent, else the body's hash. */
@@ -372,7 +318,7 @@ static void payload_line(const struct vx_sigv4_request *r, char *out, size_t len
 	sha256_hex(r->body, r->body_len, body_hash);
 	const char *declared = header_get(r, "x-amz-content-sha256");
 	if (declared) {
-		struct sbuf b = {0};
+		struct vx_strbuf b = {.limit = VX_SIGV4_MAX_CANONICAL};
 		put_trimmed(&b, declared);
 		snprintf(out, len, "%s", b.p ? b.p : "");
 		free(b.p);
@@ -429,18 +375,18 @@ static char *string_to_sign(const char *canonical, const char *amz_date, const c
 {
 	char hash[65];
 	sha256_hex(canonical, strlen(canonical), hash);
-	struct sbuf b = {0};
-	sb_puts(&b, ALGORITHM "\n");
-	sb_puts(&b, amz_date);
-	sb_putc(&b, '\n');
-	sb_puts(&b, date8);
-	sb_putc(&b, '/');
-	sb_puts(&b, region);
-	sb_putc(&b, '/');
-	sb_puts(&b, service);
-	sb_puts(&b, "/" TERMINATOR "\n");
-	sb_puts(&b, hash);
-	return sb_take(&b);
+	struct vx_strbuf b = {.limit = VX_SIGV4_MAX_CANONICAL};
+	vx_strbuf_puts(&b, ALGORITHM "\n");
+	vx_strbuf_puts(&b, amz_date);
+	vx_strbuf_putc(&b, '\n');
+	vx_strbuf_puts(&b, date8);
+	vx_strbuf_putc(&b, '/');
+	vx_strbuf_puts(&b, region);
+	vx_strbuf_putc(&b, '/');
+	vx_strbuf_puts(&b, service);
+	vx_strbuf_puts(&b, "/" TERMINATOR "\n");
+	vx_strbuf_puts(&b, hash);
+	return vx_strbuf_take(&b, NULL);
 }
 
 int vx_sigv4_sign(const struct vx_sigv4_request *r, const char *signed_headers, const char *key_id,
@@ -688,7 +634,7 @@ int vx_sigv4_verify_scope(const struct vx_sigv4_request *r, int64_t now_s, const
 
 	/* The request time. */
 	char amz_date[17];
-	struct sbuf db = {0};
+	struct vx_strbuf db = {.limit = VX_SIGV4_MAX_CANONICAL};
 	put_trimmed(&db, date_header);
 	bool date_ok = db.p && strlen(db.p) == 16;
 	int64_t when = 0;

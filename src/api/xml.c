@@ -13,38 +13,7 @@
 #include <string.h>
 
 #include "vxtap/api.h"
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->failed = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void puts_(struct buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
+#include "vxtap/strbuf.h"
 
 /* The length of the well-formed UTF-8 sequence at s (at most n bytes), 0
  * if there is none; *allowed says whether XML 1.0 may carry its character
@@ -83,7 +52,7 @@ static size_t utf8_len(const unsigned char *s, size_t n, bool *allowed)
 	return len;
 }
 
-static void put_text(struct buf *b, const char *text, size_t n)
+static void put_text(struct vx_strbuf *b, const char *text, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t i = 0, run = 0; /* bytes [i - run, i) are copied as they are */
@@ -110,34 +79,34 @@ static void put_text(struct buf *b, const char *text, size_t n)
 				adv = 1; /* one U+FFFD per byte that is not UTF-8 */
 		}
 		if (rep) {
-			put(b, text + i - run, run);
+			vx_strbuf_put(b, text + i - run, run);
 			run = 0;
-			puts_(b, rep);
+			vx_strbuf_puts(b, rep);
 		} else {
 			run += adv;
 		}
 		i += adv;
 	}
-	put(b, text + n - run, run);
+	vx_strbuf_put(b, text + n - run, run);
 }
 
-static void open_tag(struct buf *b, const char *name)
+static void open_tag(struct vx_strbuf *b, const char *name)
 {
-	puts_(b, "<");
-	puts_(b, name);
-	puts_(b, ">");
+	vx_strbuf_puts(b, "<");
+	vx_strbuf_puts(b, name);
+	vx_strbuf_puts(b, ">");
 }
 
-static void close_tag(struct buf *b, const char *name)
+static void close_tag(struct vx_strbuf *b, const char *name)
 {
-	puts_(b, "</");
-	puts_(b, name);
-	puts_(b, ">");
+	vx_strbuf_puts(b, "</");
+	vx_strbuf_puts(b, name);
+	vx_strbuf_puts(b, ">");
 }
 
 /* 2026-11-25T11:29:03.194000+00:00 (the control plane's form, the AWS CLI
  * v2's) as EC2 sends it: 2026-11-25T11:29:03.194Z. Anything else as it is. */
-static void put_timestamp(struct buf *b, const char *t)
+static void put_timestamp(struct vx_strbuf *b, const char *t)
 {
 	size_t n = strlen(t);
 	if (n == 32 && t[10] == 'T' && t[19] == '.' && !strcmp(t + 26, "+00:00")) {
@@ -150,9 +119,9 @@ static void put_timestamp(struct buf *b, const char *t)
 	put_text(b, t, n);
 }
 
-static void put_value(struct buf *b, const json_t *v, const struct vx_ec2_shape *sh, int depth);
+static void put_value(struct vx_strbuf *b, const json_t *v, const struct vx_ec2_shape *sh, int depth);
 
-static void put_member(struct buf *b, const char *name, const json_t *v,
+static void put_member(struct vx_strbuf *b, const char *name, const json_t *v,
 		       const struct vx_ec2_shape *sh, int depth)
 {
 	open_tag(b, name);
@@ -181,7 +150,7 @@ static bool fits(const json_t *v, enum vx_ec2_type t)
 	return false;
 }
 
-static void put_value(struct buf *b, const json_t *v, const struct vx_ec2_shape *sh, int depth)
+static void put_value(struct vx_strbuf *b, const json_t *v, const struct vx_ec2_shape *sh, int depth)
 {
 	char num[64];
 	if (depth > 64) /* the model's shapes are far shallower */
@@ -204,25 +173,25 @@ static void put_value(struct buf *b, const json_t *v, const struct vx_ec2_shape 
 		return;
 	}
 	case VX_EC2_BOOLEAN:
-		puts_(b, json_is_true(v) ? "true" : "false");
+		vx_strbuf_puts(b, json_is_true(v) ? "true" : "false");
 		return;
 	case VX_EC2_INTEGER:
 	case VX_EC2_LONG:
 		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
-		puts_(b, num);
+		vx_strbuf_puts(b, num);
 		return;
 	case VX_EC2_DOUBLE:
 		snprintf(num, sizeof(num), "%.17g", json_number_value(v));
-		puts_(b, num);
+		vx_strbuf_puts(b, num);
 		return;
 	case VX_EC2_STRING:
 	case VX_EC2_TIMESTAMP:
 		if (json_is_integer(v)) {
 			snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
-			puts_(b, num);
+			vx_strbuf_puts(b, num);
 		} else if (json_is_real(v)) {
 			snprintf(num, sizeof(num), "%.17g", json_real_value(v));
-			puts_(b, num);
+			vx_strbuf_puts(b, num);
 		} else if (sh->type == VX_EC2_TIMESTAMP) {
 			put_timestamp(b, json_string_value(v));
 		} else {
@@ -232,9 +201,9 @@ static void put_value(struct buf *b, const json_t *v, const struct vx_ec2_shape 
 	}
 }
 
-static char *finish(struct buf *b, size_t *len)
+static char *finish(struct vx_strbuf *b, size_t *len)
 {
-	if (b->failed) {
+	if (b->bad) {
 		free(b->p);
 		return NULL;
 	}
@@ -246,33 +215,33 @@ static char *finish(struct buf *b, size_t *len)
 char *vx_xml_response(const struct vx_ec2_operation *op, const json_t *resp,
 		      const char *request_id, size_t *len)
 {
-	struct buf b = {0};
-	puts_(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
-	puts_(&b, op->name);
-	puts_(&b, "Response xmlns=\"" VX_API_NAMESPACE "\">\n    <requestId>");
+	struct vx_strbuf b = {0};
+	vx_strbuf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
+	vx_strbuf_puts(&b, op->name);
+	vx_strbuf_puts(&b, "Response xmlns=\"" VX_API_NAMESPACE "\">\n    <requestId>");
 	put_text(&b, request_id, strlen(request_id));
-	puts_(&b, "</requestId>");
+	vx_strbuf_puts(&b, "</requestId>");
 	if (op->output >= 0 && json_is_object(resp))
 		put_value(&b, resp, &vx_ec2_shapes[op->output], 0);
 	else if (op->output < 0)
-		puts_(&b, "<return>true</return>");
-	puts_(&b, "\n</");
-	puts_(&b, op->name);
-	puts_(&b, "Response>\n");
+		vx_strbuf_puts(&b, "<return>true</return>");
+	vx_strbuf_puts(&b, "\n</");
+	vx_strbuf_puts(&b, op->name);
+	vx_strbuf_puts(&b, "Response>\n");
 	return finish(&b, len);
 }
 
 char *vx_xml_error(const char *code, const char *message, const char *request_id, size_t *len)
 {
-	struct buf b = {0};
-	puts_(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	struct vx_strbuf b = {0};
+	vx_strbuf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		  "<Response><Errors><Error><Code>");
 	put_text(&b, code, strlen(code));
-	puts_(&b, "</Code><Message>");
+	vx_strbuf_puts(&b, "</Code><Message>");
 	put_text(&b, message, strlen(message));
-	puts_(&b, "</Message></Error></Errors><RequestID>");
+	vx_strbuf_puts(&b, "</Message></Error></Errors><RequestID>");
 	put_text(&b, request_id, strlen(request_id));
-	puts_(&b, "</RequestID></Response>\n");
+	vx_strbuf_puts(&b, "</RequestID></Response>\n");
 	return finish(&b, len);
 }
 
