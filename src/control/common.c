@@ -92,6 +92,34 @@ bool vx_row_exists(struct vx_store *st, const char *table, const char *key, cons
 	return found;
 }
 
+long long vx_count_rows(struct vx_store *st, const char *sql, const char *arg)
+{
+	sqlite3_stmt *s;
+	long long n = 0;
+	if (sqlite3_prepare_v2(vx_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	if (arg)
+		sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+const char *vx_first_text(struct vx_store *st, const char *sql, const char *arg, char *buf,
+			  size_t len)
+{
+	sqlite3_stmt *s;
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(vx_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return buf;
+	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(buf, len, "%s", vx_col_text(s, 0));
+	sqlite3_finalize(s);
+	return buf;
+}
+
 void vx_new_object_id(struct vx_call *c, const char *prefix, char *out, size_t len)
 {
 	if (c->fixed_id)

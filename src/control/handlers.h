@@ -29,6 +29,12 @@ bool vx_id_ok(const char *id, const char *prefix);
 /* Whether a row with this id exists in table. */
 bool vx_row_exists(struct vx_store *st, const char *table, const char *key, const char *id);
 
+/* The first column of the first row of a query with at most one text
+ * parameter (arg may be NULL): a count, or a text into buf ("" if none). */
+long long vx_count_rows(struct vx_store *st, const char *sql, const char *arg);
+const char *vx_first_text(struct vx_store *st, const char *sql, const char *arg, char *buf,
+			  size_t len);
+
 /* An ID from the call's fixed_id (apply) or a new random one. */
 void vx_new_object_id(struct vx_call *c, const char *prefix, char *out, size_t len);
 

@@ -154,35 +154,6 @@ static json_t *session_json(struct vx_store *st, const char *id)
 
 /* ---- shared checks ---- */
 
-static long long count_rows(struct vx_store *st, const char *sql, const char *arg)
-{
-	sqlite3_stmt *s;
-	long long n = 0;
-	if (sqlite3_prepare_v2(vx_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return 0;
-	if (arg)
-		sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
-}
-
-/* The first row's text for a one-argument query, or "" (buffer owned by caller). */
-static const char *first_text(struct vx_store *st, const char *sql, const char *arg, char *buf,
-			      size_t len)
-{
-	sqlite3_stmt *s;
-	buf[0] = '\0';
-	if (sqlite3_prepare_v2(vx_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return buf;
-	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		snprintf(buf, len, "%s", vx_col_text(s, 0));
-	sqlite3_finalize(s);
-	return buf;
-}
-
 static int check_description(struct vx_call *c, const char *desc)
 {
 	if (desc && strlen(desc) > DESCRIPTION_MAX)
@@ -243,18 +214,18 @@ int vx_h_create_target(struct vx_call *c)
 	if (eni) {
 		if (check_id(c, eni, "eni", "network_interface", NOT_FOUND_ENI, "networkInterface") < 0)
 			return -1;
-		if (*first_text(c->store, "SELECT private_ip FROM network_interface WHERE id=?", eni,
+		if (*vx_first_text(c->store, "SELECT private_ip FROM network_interface WHERE id=?", eni,
 				other, sizeof(other)) == '\0')
 			return vx_invalid(c, "NetworkInterfaceId", eni,
 					  "The network interface has no IPv4 address to send "
 					  "mirrored traffic to.");
-		if (*first_text(c->store, "SELECT id FROM mirror_session WHERE eni_id=?", eni, other,
+		if (*vx_first_text(c->store, "SELECT id FROM mirror_session WHERE eni_id=?", eni, other,
 				sizeof(other)))
 			return vx_invalid(c, "NetworkInterfaceId", eni,
 					  "The network interface is the source of mirror session "
 					  "%s; an interface cannot be both a source and a target.",
 					  other);
-		if (*first_text(c->store, "SELECT id FROM mirror_target WHERE eni_id=?", eni, other,
+		if (*vx_first_text(c->store, "SELECT id FROM mirror_target WHERE eni_id=?", eni, other,
 				sizeof(other)))
 			return vx_invalid(c, "NetworkInterfaceId", eni,
 					  "The network interface is already traffic mirror target %s.",
@@ -263,14 +234,14 @@ int vx_h_create_target(struct vx_call *c)
 		if (!vx_row_exists(c->store, "load_balancer", "arn", nlb))
 			return vx_err_set(c->err, "NetworkLoadBalancerNotFoundException",
 					  "The network load balancer '%s' does not exist.", nlb);
-		if (*first_text(c->store, "SELECT id FROM mirror_target WHERE lb_arn=?", nlb, other,
+		if (*vx_first_text(c->store, "SELECT id FROM mirror_target WHERE lb_arn=?", nlb, other,
 				sizeof(other)))
 			return vx_err_set(c->err, "NlbInUseByTrafficMirrorTargetException",
 					  "The network load balancer '%s' is already traffic mirror "
 					  "target %s.",
 					  nlb, other);
 	}
-	if (count_rows(c->store, "SELECT COUNT(*) FROM mirror_target", NULL) >= OBJECTS_PER_ACCOUNT)
+	if (vx_count_rows(c->store, "SELECT COUNT(*) FROM mirror_target", NULL) >= OBJECTS_PER_ACCOUNT)
 		return vx_err_set(c->err, "TrafficMirrorTargetLimitExceeded",
 				  "The account already has %d traffic mirror targets, the most allowed.",
 				  OBJECTS_PER_ACCOUNT);
@@ -294,7 +265,7 @@ int vx_h_delete_target(struct vx_call *c)
 	if (check_id(c, id, "tmt", "mirror_target", NOT_FOUND_TARGET, "traffic mirror target") < 0)
 		return -1;
 	char user[64];
-	if (*first_text(c->store,
+	if (*vx_first_text(c->store,
 			"SELECT id FROM mirror_session WHERE target_id=? "
 			"ORDER BY created, rowid",
 			id, user, sizeof(user)))
@@ -335,7 +306,7 @@ int vx_h_create_filter(struct vx_call *c)
 	const char *desc = vx_req_str(c, "Description");
 	if (check_description(c, desc) < 0 || vx_tags_validate(c, "traffic-mirror-filter") < 0)
 		return -1;
-	if (count_rows(c->store, "SELECT COUNT(*) FROM mirror_filter", NULL) >= OBJECTS_PER_ACCOUNT)
+	if (vx_count_rows(c->store, "SELECT COUNT(*) FROM mirror_filter", NULL) >= OBJECTS_PER_ACCOUNT)
 		return vx_err_set(c->err, "TrafficMirrorFilterLimitExceeded",
 				  "The account already has %d traffic mirror filters, the most allowed.",
 				  OBJECTS_PER_ACCOUNT);
@@ -358,7 +329,7 @@ int vx_h_delete_filter(struct vx_call *c)
 	if (check_id(c, id, "tmf", "mirror_filter", NOT_FOUND_FILTER, "traffic mirror filter") < 0)
 		return -1;
 	char user[64];
-	if (*first_text(c->store,
+	if (*vx_first_text(c->store,
 			"SELECT id FROM mirror_session WHERE filter_id=? "
 			"ORDER BY created, rowid",
 			id, user, sizeof(user)))
@@ -522,7 +493,7 @@ static int check_rule_neighbours(struct vx_call *c, const struct rule_fields *r,
 	sqlite3_finalize(s);
 	if (rc < 0)
 		return -1;
-	if (!self && count_rows(c->store, "SELECT COUNT(*) FROM mirror_filter_rule WHERE filter_id=?",
+	if (!self && vx_count_rows(c->store, "SELECT COUNT(*) FROM mirror_filter_rule WHERE filter_id=?",
 				r->filter_id) >= RULES_PER_FILTER)
 		return vx_err_set(c->err, "TrafficMirrorFilterRuleLimitExceeded",
 				  "Filter %s already has %d rules, the most a filter may have.",
@@ -719,7 +690,7 @@ static long long random_vni(struct vx_store *st)
 		v &= VNI_MAX;
 		char txt[16];
 		snprintf(txt, sizeof(txt), "%u", v);
-		if (!count_rows(st, "SELECT COUNT(*) FROM mirror_session WHERE vni=CAST(? AS INTEGER)",
+		if (!vx_count_rows(st, "SELECT COUNT(*) FROM mirror_session WHERE vni=CAST(? AS INTEGER)",
 				txt))
 			return v;
 	}
@@ -739,7 +710,7 @@ static int check_session(struct vx_call *c, const struct session_fields *s, cons
 		return vx_invalid_int(c, "VirtualNetworkId", s->vni,
 				      "Allowed: 0-16777215 (a 24-bit VXLAN network identifier).");
 	char type[32];
-	first_text(c->store, "SELECT type FROM mirror_target WHERE id=?", s->target, type,
+	vx_first_text(c->store, "SELECT type FROM mirror_target WHERE id=?", s->target, type,
 		   sizeof(type));
 	bool nlb = !strcmp(type, TYPE_NLB);
 	long long max = nlb ? PACKET_LENGTH_NLB : PACKET_LENGTH_MAX;
@@ -829,7 +800,7 @@ static int write_session(struct vx_call *c, const char *id, const struct session
 static bool target_is_nlb(struct vx_store *st, const char *target)
 {
 	char type[32];
-	first_text(st, "SELECT type FROM mirror_target WHERE id=?", target, type, sizeof(type));
+	vx_first_text(st, "SELECT type FROM mirror_target WHERE id=?", target, type, sizeof(type));
 	return !strcmp(type, TYPE_NLB);
 }
 
@@ -850,7 +821,7 @@ int vx_h_create_session(struct vx_call *c)
 	    vx_tags_validate(c, "traffic-mirror-session") < 0)
 		return -1;
 	char other[64];
-	if (strcmp(first_text(c->store, "SELECT kind FROM network_interface WHERE id=?", s.eni, other,
+	if (strcmp(vx_first_text(c->store, "SELECT kind FROM network_interface WHERE id=?", s.eni, other,
 			      sizeof(other)),
 		   "host"))
 		return vx_err_set(c->err, "NetworkInterfaceNotSupported",
@@ -858,7 +829,7 @@ int vx_h_create_session(struct vx_call *c)
 				  "create-network-interface); only host interfaces can be mirror "
 				  "sources.",
 				  s.eni);
-	if (*first_text(c->store, "SELECT id FROM mirror_target WHERE eni_id=?", s.eni, other,
+	if (*vx_first_text(c->store, "SELECT id FROM mirror_target WHERE eni_id=?", s.eni, other,
 			sizeof(other)))
 		return vx_err_set(c->err, "NetworkInterfaceNotSupported",
 				  "%s is traffic mirror target %s; an interface cannot be both a "
@@ -874,13 +845,13 @@ int vx_h_create_session(struct vx_call *c)
 		s.packet_length = PACKET_LENGTH_NLB; /* AWS's default for NLB targets */
 	if (check_session(c, &s, NULL) < 0)
 		return -1;
-	if (count_rows(c->store, "SELECT COUNT(*) FROM mirror_session WHERE eni_id=?", s.eni) >=
+	if (vx_count_rows(c->store, "SELECT COUNT(*) FROM mirror_session WHERE eni_id=?", s.eni) >=
 	    SESSIONS_PER_SOURCE)
 		return vx_err_set(c->err, "TrafficMirrorSessionsPerInterfaceLimitExceeded",
 				  "%s already has %d traffic mirror sessions, the most a source may "
 				  "have.",
 				  s.eni, SESSIONS_PER_SOURCE);
-	if (count_rows(c->store, "SELECT COUNT(*) FROM mirror_session", NULL) >= OBJECTS_PER_ACCOUNT)
+	if (vx_count_rows(c->store, "SELECT COUNT(*) FROM mirror_session", NULL) >= OBJECTS_PER_ACCOUNT)
 		return vx_err_set(c->err, "TrafficMirrorSessionLimitExceeded",
 				  "The account already has %d traffic mirror sessions, the most "
 				  "allowed.",

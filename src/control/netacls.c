@@ -118,20 +118,6 @@ static int check_acl(struct vx_call *c, const char *id)
 	return 0;
 }
 
-static long long count_rows(struct vx_store *st, const char *sql, const char *arg)
-{
-	sqlite3_stmt *s;
-	long long n = 0;
-	if (sqlite3_prepare_v2(vx_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return 0;
-	if (arg)
-		sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
-}
-
 /* A network ACL entry as a request gives it. -1: unset. */
 struct entry {
 	const char *acl, *action;
@@ -359,7 +345,7 @@ int vx_h_create_network_acl(struct vx_call *c)
 		return vx_not_found(c, "InvalidVpcID.NotFound", "vpc", vpc);
 	if (vx_tags_validate(c, "network-acl") < 0)
 		return -1;
-	if (count_rows(c->store, "SELECT COUNT(*) FROM network_acl", NULL) >= ACLS_PER_VPC)
+	if (vx_count_rows(c->store, "SELECT COUNT(*) FROM network_acl", NULL) >= ACLS_PER_VPC)
 		return vx_err_set(c->err, "NetworkAclLimitExceeded",
 				  "VPC %s already has %d network ACLs, the most a VPC may have.",
 				  host.vpc_id, ACLS_PER_VPC);
@@ -386,10 +372,10 @@ int vx_h_delete_network_acl(struct vx_call *c)
 	const char *id = vx_req_str(c, "NetworkAclId");
 	if (check_acl(c, id) < 0)
 		return -1;
-	if (count_rows(c->store, "SELECT COUNT(*) FROM network_acl WHERE id=? AND is_default=1", id))
+	if (vx_count_rows(c->store, "SELECT COUNT(*) FROM network_acl WHERE id=? AND is_default=1", id))
 		return vx_err_set(c->err, "InvalidParameterValue",
 				  "cannot delete default network ACL %s", id);
-	if (count_rows(c->store, "SELECT COUNT(*) FROM network_acl_association WHERE acl_id=?", id))
+	if (vx_count_rows(c->store, "SELECT COUNT(*) FROM network_acl_association WHERE acl_id=?", id))
 		return vx_err_set(c->err, "DependencyViolation",
 				  "The network ACL '%s' has dependencies and cannot be deleted.", id);
 	const char *args[] = {id};

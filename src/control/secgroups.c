@@ -43,35 +43,6 @@ static int check_description(struct vx_call *c, const char *member, const char *
 	return 0;
 }
 
-/* The first row's text for a one-argument query, or "". */
-static const char *first_text(struct vx_store *st, const char *sql, const char *arg, char *buf,
-			      size_t len)
-{
-	sqlite3_stmt *s;
-	buf[0] = '\0';
-	if (sqlite3_prepare_v2(vx_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return buf;
-	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		snprintf(buf, len, "%s", vx_col_text(s, 0));
-	sqlite3_finalize(s);
-	return buf;
-}
-
-static long long count_rows(struct vx_store *st, const char *sql, const char *arg)
-{
-	sqlite3_stmt *s;
-	long long n = 0;
-	if (sqlite3_prepare_v2(vx_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
-		return 0;
-	if (arg)
-		sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
-}
-
 static bool group_exists(struct vx_store *st, const char *id)
 {
 	return vx_id_ok(id, "sg") && vx_row_exists(st, "security_group", "id", id);
@@ -252,7 +223,7 @@ static int resolve_group(struct vx_call *c, char *out, size_t len)
 		snprintf(out, len, "%s", id);
 		return 0;
 	}
-	if (!*first_text(c->store, "SELECT id FROM security_group WHERE name=?", name, out, len)) {
+	if (!*vx_first_text(c->store, "SELECT id FROM security_group WHERE name=?", name, out, len)) {
 		struct vx_host host;
 		vx_store_host(c->store, &host, NULL);
 		return vx_err_set(c->err, NOT_FOUND_GROUP,
@@ -316,14 +287,14 @@ int vx_h_create_security_group(struct vx_call *c)
 		return vx_err_set(c->err, "InvalidGroup.Reserved",
 				  "The security group 'default' is reserved.");
 	char other[40];
-	if (*first_text(c->store, "SELECT id FROM security_group WHERE name=?", name, other,
+	if (*vx_first_text(c->store, "SELECT id FROM security_group WHERE name=?", name, other,
 			sizeof(other)))
 		return vx_err_set(c->err, "InvalidGroup.Duplicate",
 				  "The security group '%s' already exists for VPC '%s'.", name,
 				  host.vpc_id);
 	if (vx_tags_validate(c, "security-group") < 0)
 		return -1;
-	if (count_rows(c->store, "SELECT COUNT(*) FROM security_group", NULL) >= GROUPS_PER_VPC)
+	if (vx_count_rows(c->store, "SELECT COUNT(*) FROM security_group", NULL) >= GROUPS_PER_VPC)
 		return vx_err_set(c->err, "SecurityGroupLimitExceeded",
 				  "VPC %s already has %d security groups, the most a VPC may have.",
 				  host.vpc_id, GROUPS_PER_VPC);
@@ -366,13 +337,13 @@ int vx_h_delete_security_group(struct vx_call *c)
 	char id[40], user[40];
 	if (resolve_group(c, id, sizeof(id)) < 0)
 		return -1;
-	if (count_rows(c->store, "SELECT COUNT(*) FROM security_group WHERE id=? AND is_default=1",
+	if (vx_count_rows(c->store, "SELECT COUNT(*) FROM security_group WHERE id=? AND is_default=1",
 		       id))
 		return vx_err_set(c->err, "CannotDelete",
 				  "the specified group: \"%s\" name: \"default\" cannot be deleted "
 				  "by a user",
 				  id);
-	if (*first_text(c->store,
+	if (*vx_first_text(c->store,
 			"SELECT eni_id FROM network_interface_group WHERE group_id=?1 UNION ALL "
 			"SELECT group_id FROM security_group_rule WHERE ref_group_id=?1 AND "
 			"group_id != ?1",
@@ -402,7 +373,7 @@ int vx_h_describe_security_groups(struct vx_call *c)
 	json_t *v, *item;
 	json_array_foreach(names, i, v) {
 		char id[40];
-		if (!*first_text(c->store, "SELECT id FROM security_group WHERE name=?",
+		if (!*vx_first_text(c->store, "SELECT id FROM security_group WHERE name=?",
 				 json_string_value(v), id, sizeof(id)))
 			return vx_err_set(c->err, NOT_FOUND_GROUP,
 					  "The security group '%s' does not exist in VPC '%s'.",
@@ -627,7 +598,7 @@ static int group_peer(struct vx_call *c, json_t *pair, const char *where,
 		snprintf(member, sizeof(member), "%s.GroupId", where);
 		return vx_missing(c, member);
 	}
-	if (!*first_text(c->store, "SELECT id FROM security_group WHERE name=?", name, out, len))
+	if (!*vx_first_text(c->store, "SELECT id FROM security_group WHERE name=?", name, out, len))
 		return vx_err_set(c->err, NOT_FOUND_GROUP,
 				  "The security group '%s' does not exist in VPC '%s'.", name,
 				  host->vpc_id);
@@ -928,7 +899,7 @@ static int revoke(struct vx_call *c, bool egress)
 		const char *id = json_string_value(v);
 		char owner[40] = "";
 		if (vx_id_ok(id, "sgr"))
-			first_text(c->store,
+			vx_first_text(c->store,
 				   egress ? "SELECT group_id FROM security_group_rule WHERE id=? AND "
 					    "egress=1"
 					  : "SELECT group_id FROM security_group_rule WHERE id=? AND "
