@@ -6,7 +6,8 @@
  *         second, and vx_flowlog_sink_flush() at shutdown or end of input.
  * Output, by kind:
  *
- * STDOUT: each line as is, '\n'-terminated, to `out` (stdout when NULL).
+ * STDOUT: each line as is, '\n'-terminated, to `out` (stdout when NULL), or
+ *   appended to the file `append_path` (its directory made first).
  *
  * S3_DIR: gzip objects in a directory laid out as the bucket[/prefix]:
  *     AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/[HH/]<name>
@@ -95,6 +96,7 @@ struct vx_flowlog_sink_options {
 	const char *traffic_type;
 	unsigned max_open_streams; /* CLOUDWATCH_DIR: 0: 128 */
 	FILE *out;                 /* STDOUT: NULL: stdout */
+	const char *append_path;   /* STDOUT: a file to append to instead */
 };
 
 struct vx_flowlog_sink_stats {

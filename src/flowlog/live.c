@@ -1,13 +1,10 @@
 /* The flow logs of one captured interface (see vxtap/flowlog_live.h). */
 #include "vxtap/flowlog_live.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 
 #include "vxtap/flowlogger.h"
 #include "vxtap/policy.h"
@@ -17,7 +14,6 @@ struct running_log {
 	char status[300]; /* "" while it runs, else why it does not */
 	struct vx_flowlogger *logger;
 	int iface;
-	FILE *lines; /* firehose: the stream's file */
 	/* The counters as of the last tick, read by other threads. */
 	struct vx_flowlogger_stats own;
 	struct vx_meter_stats meter;
@@ -61,23 +57,9 @@ struct vx_flowlog_live *vx_flowlog_live_new(const struct vx_flowlog_live_options
 	return l;
 }
 
-static int mkdir_p(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		int rc = mkdir(path, 0755);
-		*p = '/';
-		if (rc < 0 && errno != EEXIST)
-			return -1;
-	}
-	return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* Where a flow log's records go (see the header). 0, or -1 with why. */
 static int destination(struct vx_flowlog_live *l, const struct vx_flowlog_cfg *f,
-		       struct vx_flowlog_sink_options *so, char *dir, size_t dirlen, FILE **lines,
+		       struct vx_flowlog_sink_options *so, char *dir, size_t dirlen,
 		       char *why, size_t whylen)
 {
 	static const char s3_arn[] = "arn:aws:s3:::";
@@ -111,15 +93,9 @@ static int destination(struct vx_flowlog_live *l, const struct vx_flowlog_cfg *f
 	if (!strcmp(f->destination_type, "kinesis-data-firehose")) {
 		const char *name = strrchr(f->destination, '/');
 		name = name ? name + 1 : f->destination;
-		snprintf(dir, dirlen, "%s/firehose", l->root);
-		char path[4400];
-		snprintf(path, sizeof(path), "%s/%s.log", dir, name);
-		if (mkdir_p(dir) < 0 || !(*lines = fopen(path, "ae"))) {
-			snprintf(why, whylen, "%s: %s", path, strerror(errno));
-			return -1;
-		}
+		snprintf(dir, dirlen, "%s/firehose/%s.log", l->root, name);
 		so->kind = VX_FLOWLOG_SINK_STDOUT;
-		so->out = *lines;
+		so->append_path = dir;
 		return 0;
 	}
 	snprintf(why, whylen, "destination type %s is not supported", f->destination_type);
@@ -147,25 +123,17 @@ static void start_log(struct vx_flowlog_live *l, struct running_log *r,
 	o.sink.region = host->region;
 	o.sink.flow_log_id = f->id;
 	r->status[0] = '\0';
-	if (destination(l, f, &o.sink, dir, sizeof(dir), &r->lines, r->status,
-			sizeof(r->status)) == 0)
+	if (destination(l, f, &o.sink, dir, sizeof(dir), r->status, sizeof(r->status)) == 0)
 		r->logger = vx_flowlogger_new(&o, r->status, sizeof(r->status));
 	if (r->logger)
 		r->iface = vx_flowlogger_interface(r->logger, eni, primary);
-	else if (r->lines) {
-		fclose(r->lines);
-		r->lines = NULL;
-	}
 }
 
 static void stop_log(struct running_log *r)
 {
 	if (r->logger && vx_flowlogger_close(r->logger) < 0)
 		fprintf(stderr, "vxtap run: flow log %s: records lost\n", r->id);
-	if (r->lines)
-		fclose(r->lines);
 	r->logger = NULL;
-	r->lines = NULL;
 }
 
 /* Follow the security groups and ACLs; connections stay tracked across a

@@ -71,6 +71,7 @@ struct vx_flowlog_sink {
 	size_t scratch_cap;
 
 	FILE *out;
+	bool own_out; /* opened from append_path: closed with the sink */
 
 	struct vx_flowlog_sink_stats stats;
 	bool failing; /* the last operation failed: the next failure is not printed */
@@ -123,6 +124,30 @@ static int write_all(int fd, const void *p, size_t n)
 		c += r;
 		n -= (size_t)r;
 	}
+	return 0;
+}
+
+static int mkdir_p(const char *path);
+
+/* STDOUT kind to a file: lines appended, its directory made first. */
+static int open_append(struct vx_flowlog_sink *s, const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	FILE *f = NULL;
+	if (slash && slash != path) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+		if (mkdir_p(dir) < 0) {
+			set_err(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (!(f = fopen(path, "ae"))) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	s->out = f;
+	s->own_out = true;
 	return 0;
 }
 
@@ -800,6 +825,8 @@ static int open_cloudwatch(struct vx_flowlog_sink *s, const struct vx_flowlog_si
 
 static void sink_free(struct vx_flowlog_sink *s)
 {
+	if (s->own_out)
+		fclose(s->out);
 	for (int i = 0; i < VX_FLOWLOG_SINK_OPEN_PERIODS; i++) {
 		struct s3_file *f = s->files[i];
 
@@ -851,7 +878,9 @@ struct vx_flowlog_sink *vx_flowlog_sink_open(const struct vx_flowlog_sink_option
 	}
 	s->kind = o->kind;
 	s->out = o->out ? o->out : stdout;
-	if (o->kind != VX_FLOWLOG_SINK_STDOUT && !(s->directory = dir_dup(o->directory))) {
+	if (o->kind == VX_FLOWLOG_SINK_STDOUT && o->append_path) {
+		rc = open_append(s, o->append_path, err, errlen);
+	} else if (o->kind != VX_FLOWLOG_SINK_STDOUT && !(s->directory = dir_dup(o->directory))) {
 		set_err(err, errlen, "out of memory");
 		rc = -1;
 	} else if (o->kind == VX_FLOWLOG_SINK_S3_DIR) {

@@ -782,6 +782,34 @@ static void stdout_lines(void **state)
 	fclose(o.out);
 }
 
+/* append_path: lines appended to a file whose directory is made; two sinks
+ * on one file (two flow logs of one stream) append both. */
+static void append_path_lines(void **state)
+{
+	struct vx_flowlog_sink_options o = {.kind = VX_FLOWLOG_SINK_STDOUT};
+	struct line l[2];
+	char err[256], path[512], buf[1024], want[1024];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/firehose/deep/stream.log", tmpdir);
+	o.append_path = path;
+	make_line(&l[0], "eni-63e3e655", 10, 20, 1);
+	make_line(&l[1], "eni-63e3e655", 10, 20, 2);
+	for (int i = 0; i < 2; i++) {
+		struct vx_flowlog_sink *s = vx_flowlog_sink_open(&o, err, sizeof(err));
+		assert_non_null(s);
+		sink_put(s, &l[i]);
+		assert_int_equal(vx_flowlog_sink_close(s), 0);
+	}
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	snprintf(want, sizeof(want), "%s%s", l[0].text, l[1].text);
+	assert_string_equal(buf, want);
+}
+
 /* A failed write of the output is counted and named. */
 static void stdout_error(void **state)
 {
@@ -905,6 +933,7 @@ int main(void)
 	    cmocka_unit_test(cw_lru),
 	    cmocka_unit_test(cw_escapes),
 	    cmocka_unit_test(stdout_lines),
+	    cmocka_unit_test(append_path_lines),
 	    cmocka_unit_test(stdout_error),
 	    cmocka_unit_test(open_rejects_bad_options),
 	};
