@@ -22,7 +22,6 @@
 struct vx_nexthop {
 	int ifindex;
 	uint8_t src_mac[6], dst_mac[6];
-	uint32_t mtu; /* the interface's MTU */
 };
 
 /* Resolve the way to dst (IPv4, network order). 0, or -1 with a reason. */
