@@ -52,6 +52,8 @@ static inline void vx_out_char(struct vx_out *o, char c)
 	o->buf[o->len++] = c;
 }
 void vx_out_u64(struct vx_out *o, uint64_t v);
+/* A summary line: "name value\n". */
+void vx_out_counter(struct vx_out *o, const char *name, uint64_t v);
 void vx_out_i64(struct vx_out *o, int64_t v);
 void vx_out_hex8(struct vx_out *o, uint8_t v);
 void vx_out_printf(struct vx_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -254,21 +254,13 @@ void vx_analyzer_stats(const struct vx_analyzer *a, struct vx_analyze_stats *out
 	*out = a->stats;
 }
 
-static void line(struct vx_out *o, const char *name, uint64_t v)
-{
-	vx_out_str(o, name);
-	vx_out_char(o, ' ');
-	vx_out_u64(o, v);
-	vx_out_char(o, '\n');
-}
-
 static void reasons(struct vx_out *o, const struct vx_decode_stats *d, enum vx_status status)
 {
 	for (int r = 1; r < VX_REASON_COUNT; r++) {
 		if (!d->by_reason[r] || vx_reason_status((enum vx_reason)r) != status)
 			continue;
 		vx_out_str(o, status == VX_STATUS_TRUNCATED ? "truncated." : "malformed.");
-		line(o, vx_reason_name((enum vx_reason)r), d->by_reason[r]);
+		vx_out_counter(o, vx_reason_name((enum vx_reason)r), d->by_reason[r]);
 	}
 }
 
@@ -280,55 +272,55 @@ void vx_analyzer_summary(struct vx_analyzer *a, struct vx_source *src, int fd)
 	if (vx_out_init(&o, fd, 8192) < 0)
 		return;
 	vx_out_str(&o, "# vxtap analyze summary\n");
-	line(&o, "frames", d->packets);
-	line(&o, "bytes", d->bytes);
-	line(&o, "vxlan_frames", d->vxlan);
-	line(&o, "non_vxlan_frames", d->non_vxlan);
-	line(&o, "truncated", d->truncated);
+	vx_out_counter(&o, "frames", d->packets);
+	vx_out_counter(&o, "bytes", d->bytes);
+	vx_out_counter(&o, "vxlan_frames", d->vxlan);
+	vx_out_counter(&o, "non_vxlan_frames", d->non_vxlan);
+	vx_out_counter(&o, "truncated", d->truncated);
 	reasons(&o, d, VX_STATUS_TRUNCATED);
-	line(&o, "malformed", d->malformed);
+	vx_out_counter(&o, "malformed", d->malformed);
 	reasons(&o, d, VX_STATUS_MALFORMED);
 	if (a->cfg.vxlan_only)
-		line(&o, "skipped_not_vxlan", a->stats.skipped_not_vxlan);
+		vx_out_counter(&o, "skipped_not_vxlan", a->stats.skipped_not_vxlan);
 	if (src) {
 		struct vx_source_stats ss;
 		vx_source_stats(src, &ss);
-		line(&o, "source.bad_records", ss.bad_records);
+		vx_out_counter(&o, "source.bad_records", ss.bad_records);
 		if (vx_source_kind(src) != VX_SOURCE_FILE) {
-			line(&o, "source.kernel_drops", ss.kernel_drops);
-			line(&o, "source.oversize", ss.oversize);
+			vx_out_counter(&o, "source.kernel_drops", ss.kernel_drops);
+			vx_out_counter(&o, "source.oversize", ss.oversize);
 		}
 	}
 	if (a->cfg.health) {
 		struct vx_health_stats hs;
 		vx_health_stats(a->cfg.health, &hs);
-		line(&o, "health.checks", hs.checks);
-		line(&o, "health.accept_errors", hs.accept_errors);
+		vx_out_counter(&o, "health.checks", hs.checks);
+		vx_out_counter(&o, "health.accept_errors", hs.accept_errors);
 	}
 	if (a->http) {
 		struct vx_http_stats hs;
 		vx_http_stats(a->http, &hs);
-		line(&o, "http.requests", hs.requests);
-		line(&o, "http.responses", hs.responses);
-		line(&o, "http.connections", hs.connections);
-		line(&o, "http.gaps", hs.gaps);
-		line(&o, "http.out_of_order", hs.out_of_order);
-		line(&o, "http.overflows", hs.overflows);
-		line(&o, "http.parse_errors", hs.parse_errors);
-		line(&o, "http.not_http", hs.not_http);
-		line(&o, "http.evictions", hs.evictions);
+		vx_out_counter(&o, "http.requests", hs.requests);
+		vx_out_counter(&o, "http.responses", hs.responses);
+		vx_out_counter(&o, "http.connections", hs.connections);
+		vx_out_counter(&o, "http.gaps", hs.gaps);
+		vx_out_counter(&o, "http.out_of_order", hs.out_of_order);
+		vx_out_counter(&o, "http.overflows", hs.overflows);
+		vx_out_counter(&o, "http.parse_errors", hs.parse_errors);
+		vx_out_counter(&o, "http.not_http", hs.not_http);
+		vx_out_counter(&o, "http.evictions", hs.evictions);
 	}
 	if (a->writer) {
 		struct vx_pcap_writer_stats ws;
 		vx_pcap_writer_stats(a->writer, &ws);
-		line(&o, "pcap.frames", ws.frames);
-		line(&o, "pcap.files", ws.files);
-		line(&o, "pcap.write_errors", ws.write_errors);
-		line(&o, "pcap.not_ethernet", a->stats.write_not_ethernet);
+		vx_out_counter(&o, "pcap.frames", ws.frames);
+		vx_out_counter(&o, "pcap.files", ws.files);
+		vx_out_counter(&o, "pcap.write_errors", ws.write_errors);
+		vx_out_counter(&o, "pcap.not_ethernet", a->stats.write_not_ethernet);
 	}
 	if (a->flowlogs)
 		vx_flowlog_stage_summary(a->flowlogs, &o);
-	line(&o, "output.write_errors", a->out.write_errors);
+	vx_out_counter(&o, "output.write_errors", a->out.write_errors);
 	vx_out_free(&o);
 }
 

@@ -204,48 +204,40 @@ const char *vx_flowlog_stage_error(const struct vx_flowlog_stage *s)
 	return vx_flowlogger_error(s->logger);
 }
 
-static void line(struct vx_out *o, const char *name, uint64_t v)
-{
-	vx_out_str(o, name);
-	vx_out_char(o, ' ');
-	vx_out_u64(o, v);
-	vx_out_char(o, '\n');
-}
-
 void vx_flowlog_stage_summary(const struct vx_flowlog_stage *s, struct vx_out *o)
 {
 	struct vx_flowlogger_stats ls;
 	struct vx_meter_stats ms;
 	struct vx_flowlog_sink_stats ss;
 	vx_flowlogger_get_stats(s->logger, &ls, &ms, &ss);
-	line(o, "flowlog.packets", ms.packets);
-	line(o, "flowlog.mirrored_packets", s->stats.mirrored_packets);
-	line(o, "flowlog.plain_packets", s->stats.plain_packets);
-	line(o, "flowlog.not_ip", ms.not_ip);
-	line(o, "flowlog.interfaces", s->stats.interfaces);
-	line(o, "flowlog.interfaces_full", s->stats.interfaces_full);
-	line(o, "flowlog.windows", ms.windows);
-	line(o, "flowlog.peak_flows", ms.peak_flows);
-	line(o, "flowlog.records", ms.records);
-	line(o, "flowlog.nodata", ms.nodata);
-	line(o, "flowlog.skipdata", ms.skipdata);
-	line(o, "flowlog.skipped_packets", ms.skipped_packets);
-	line(o, "flowlog.late_packets", ms.late_packets);
-	line(o, "flowlog.empty_windows_not_written", ms.empty_windows_not_written);
-	line(o, "flowlog.records_filtered", ls.records_filtered);
-	line(o, "flowlog.records_too_long", ls.records_too_long);
-	line(o, "flowlog.records_delivered", ls.records_delivered);
-	line(o, "flowlog.records_lost", ss.records_lost);
-	line(o, "flowlog.files_published", ss.files_published);
-	line(o, "flowlog.write_errors", ss.write_errors);
+	vx_out_counter(o, "flowlog.packets", ms.packets);
+	vx_out_counter(o, "flowlog.mirrored_packets", s->stats.mirrored_packets);
+	vx_out_counter(o, "flowlog.plain_packets", s->stats.plain_packets);
+	vx_out_counter(o, "flowlog.not_ip", ms.not_ip);
+	vx_out_counter(o, "flowlog.interfaces", s->stats.interfaces);
+	vx_out_counter(o, "flowlog.interfaces_full", s->stats.interfaces_full);
+	vx_out_counter(o, "flowlog.windows", ms.windows);
+	vx_out_counter(o, "flowlog.peak_flows", ms.peak_flows);
+	vx_out_counter(o, "flowlog.records", ms.records);
+	vx_out_counter(o, "flowlog.nodata", ms.nodata);
+	vx_out_counter(o, "flowlog.skipdata", ms.skipdata);
+	vx_out_counter(o, "flowlog.skipped_packets", ms.skipped_packets);
+	vx_out_counter(o, "flowlog.late_packets", ms.late_packets);
+	vx_out_counter(o, "flowlog.empty_windows_not_written", ms.empty_windows_not_written);
+	vx_out_counter(o, "flowlog.records_filtered", ls.records_filtered);
+	vx_out_counter(o, "flowlog.records_too_long", ls.records_too_long);
+	vx_out_counter(o, "flowlog.records_delivered", ls.records_delivered);
+	vx_out_counter(o, "flowlog.records_lost", ss.records_lost);
+	vx_out_counter(o, "flowlog.files_published", ss.files_published);
+	vx_out_counter(o, "flowlog.write_errors", ss.write_errors);
 	if (s->policy) {
 		struct vx_policy_stats ps;
 		vx_policy_get_stats(s->policy, &ps);
-		line(o, "policy.accepted", ps.accepted);
-		line(o, "policy.rejected", ps.rejected);
-		line(o, "policy.rejected_by_acl", ps.rejected_by_acl);
-		line(o, "policy.rejected_by_group", ps.rejected_by_group);
-		line(o, "policy.track_full", ps.track_full);
+		vx_out_counter(o, "policy.accepted", ps.accepted);
+		vx_out_counter(o, "policy.rejected", ps.rejected);
+		vx_out_counter(o, "policy.rejected_by_acl", ps.rejected_by_acl);
+		vx_out_counter(o, "policy.rejected_by_group", ps.rejected_by_group);
+		vx_out_counter(o, "policy.track_full", ps.track_full);
 	}
 }
 

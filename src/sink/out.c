@@ -71,6 +71,14 @@ void vx_out_mem_slow(struct vx_out *o, const void *p, size_t n)
 	}
 }
 
+void vx_out_counter(struct vx_out *o, const char *name, uint64_t v)
+{
+	vx_out_str(o, name);
+	vx_out_char(o, ' ');
+	vx_out_u64(o, v);
+	vx_out_char(o, '\n');
+}
+
 void vx_out_u64(struct vx_out *o, uint64_t v)
 {
 	char tmp[20];
