@@ -236,8 +236,9 @@ void vx_policy_get_stats(const struct vx_policy *p, struct vx_policy_stats *out)
 void vx_policy_free(struct vx_policy *p);
 
 /* A deep copy of a configuration (for a reader that outlives the
- * original), and the freeing of one made by this copy. 0, or -1 when out
- * of memory (dst is then empty). */
+ * original): 0, or -1 when out of memory (dst is then empty). Release frees
+ * a configuration whose arrays were allocated with malloc (a copy, or the
+ * one vx_config_load fills) and empties it. */
 int vx_policy_cfg_copy(struct vx_policy_cfg *dst, const struct vx_policy_cfg *src);
 void vx_policy_cfg_release(struct vx_policy_cfg *cfg);
 

@@ -465,18 +465,6 @@ static int load_policy_ifaces(struct vx_store *st, struct vx_policy_cfg *p)
 	return rc;
 }
 
-static void policy_free(struct vx_policy_cfg *p)
-{
-	for (size_t i = 0; i < p->n_groups; i++)
-		free(p->groups[i].rules);
-	for (size_t i = 0; i < p->n_nacls; i++)
-		free(p->nacls[i].entries);
-	free(p->groups);
-	free(p->nacls);
-	free(p->ifaces);
-	memset(p, 0, sizeof(*p));
-}
-
 int vx_config_load(struct vx_store *st, struct vx_config **out, struct vx_err *err)
 {
 	*out = NULL;
@@ -513,7 +501,7 @@ void vx_config_free(struct vx_config *cfg)
 	free(cfg->sources);
 	free(cfg->flow_logs);
 	free(cfg->ifaces);
-	policy_free(&cfg->policy);
+	vx_policy_cfg_release(&cfg->policy);
 	free(cfg);
 }
 
