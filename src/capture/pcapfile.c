@@ -1,11 +1,13 @@
 /* pcapfile — the file source.
  *
  * Classic pcap files (microsecond or nanosecond magic, either byte order) are
- * read with large sequential read() calls into one buffer allocated at open;
- * a frame points into that buffer, so a batch costs no copy of its own and,
- * most of the time, no system call. (Mapping the file was tried and is several
- * times slower from page cache: setting up page tables for every 4 KiB costs
- * more than the kernel's copy into a buffer that stays in the CPU cache.)
+ * mapped a window at a time (filemap.c) and their cache lines prefetched in
+ * order ahead of the reader; a frame points into the window, so a batch costs
+ * no copy and no system call. Mapping is about twice as fast as read() from
+ * the page cache, but only with the prefetch: records touched one header at a
+ * time miss the cache on every record and are slower than read(). Where the
+ * file cannot be guarded against shrinking while mapped, it is read with
+ * large sequential read() calls into one buffer allocated at open instead.
  * Records are checked the way libpcap 1.10 checks them (sf-pcap.c,
  * pcap_next_packet), so both readers hand out the same frames.
  * Everything else (pcapng, the rarer pcap variants, pipes and stdin, or a file
@@ -43,6 +45,8 @@
  * start of the buffer stays small. */
 #define READ_LOW        (16u << 10)
 #define READ_BUF_SIZE   (READ_CHUNK + REC_HDR_LEN + MAX_CAPLEN)
+/* How far ahead of the reader a mapped file's lines are prefetched. */
+#define PREFETCH_AHEAD  4096u
 
 enum file_state { ST_READING, ST_EOF, ST_ERROR };
 
@@ -55,12 +59,18 @@ struct file_source {
 	enum file_state state;
 	uint64_t recno; /* records read so far */
 
-	/* Classic pcap, read into buf: bytes [pos, len) are not handed out yet. */
+	/* Classic pcap, mapped or read into rbuf; buf points at either, and
+	 * bytes [pos, len) of it are not handed out yet. */
 	int fd;
-	uint8_t *buf;
+	const uint8_t *buf;
 	size_t len;
 	size_t pos;
-	int at_eof; /* read() returned 0 */
+	int at_eof; /* read() returned 0, or the window reaches the end */
+	uint8_t *rbuf; /* read() mode: the buffer */
+	int mapped;
+	struct vx_filemap fmap;
+	uint64_t buf_off;  /* mapped: file offset of buf[0] */
+	const uint8_t *pf; /* mapped: prefetched up to here */
 	int swapped;
 	enum len_order len_order;
 	uint32_t snapshot;
@@ -130,15 +140,32 @@ static int refill(struct file_source *f, size_t want)
 {
 	size_t tail = f->len - f->pos;
 
+	if (f->mapped) {
+		/* A new window from the first unread byte: it holds any record
+		 * whole (VX_FILEMAP_WINDOW > REC_HDR_LEN + MAX_CAPLEN). */
+		uint64_t at = f->buf_off + f->pos;
+		char e[128];
+
+		if (vx_filemap_window(&f->fmap, at, &f->buf, &f->len, &f->at_eof, e, sizeof(e)) <
+		    0) {
+			vx_source_seterr(&f->base, "%s: %s", f->name, e);
+			f->state = ST_ERROR;
+			return -1;
+		}
+		f->buf_off = at;
+		f->pos = 0;
+		f->pf = f->buf;
+		return 0;
+	}
 	if (f->pos > 0) {
-		memmove(f->buf, f->buf + f->pos, tail);
+		memmove(f->rbuf, f->buf + f->pos, tail);
 		f->len = tail;
 		f->pos = 0;
 	}
 	if (want < READ_CHUNK)
 		want = READ_CHUNK;
 	while (f->len < want && !f->at_eof) {
-		ssize_t got = read(f->fd, f->buf + f->len, READ_BUF_SIZE - f->len);
+		ssize_t got = read(f->fd, f->rbuf + f->len, READ_BUF_SIZE - f->len);
 
 		if (got < 0) {
 			if (errno == EINTR)
@@ -167,6 +194,12 @@ static int buf_next(struct file_source *f, struct vx_frame *frames, int max)
 		uint32_t sec, frac, caplen, len;
 		int64_t ssec, sfrac;
 
+		if (f->mapped) {
+			const uint8_t *ahead = r + (left < PREFETCH_AHEAD ? left : PREFETCH_AHEAD);
+
+			for (; f->pf < ahead; f->pf += 64)
+				__builtin_prefetch(f->pf, 0, 0);
+		}
 		if (left < REC_HDR_LEN) {
 			if (!f->at_eof) {
 				/* More in the file: end the batch, or refill if
@@ -222,6 +255,15 @@ static int buf_next(struct file_source *f, struct vx_frame *frames, int max)
 				continue;
 			}
 			file_truncated(f, "data", caplen, left - REC_HDR_LEN);
+			break;
+		}
+		if (f->fmap.cut) {
+			/* The header just read may be the guard's zeros. */
+			vx_source_seterr(&f->base,
+			                 "%s: the file became shorter while it was read "
+			                 "(record %" PRIu64 "); reading stopped there",
+			                 f->name, f->recno + 1);
+			f->state = ST_ERROR;
 			break;
 		}
 		f->recno++;
@@ -328,7 +370,7 @@ static int file_next(struct vx_source *s, struct vx_frame *frames, int max, int 
 	struct file_source *f = (struct file_source *)s;
 
 	(void)timeout_ms;
-	if (f->buf)
+	if (f->buf || f->mapped)
 		return buf_next(f, frames, max);
 	return pcap_batch(f, frames, max);
 }
@@ -337,8 +379,10 @@ static void file_close(struct vx_source *s)
 {
 	struct file_source *f = (struct file_source *)s;
 
-	if (f->buf) {
-		free(f->buf);
+	if (f->mapped)
+		vx_filemap_close(&f->fmap);
+	if (f->mapped || f->rbuf) {
+		free(f->rbuf);
 		close(f->fd);
 	}
 	if (f->pcap)
@@ -422,12 +466,20 @@ static int open_classic(struct file_source *f, int fd, size_t size, char *err, s
 		snprintf(err, errlen, "%s: %s", f->name, strerror(errno));
 		return -1;
 	}
-	f->buf = malloc(READ_BUF_SIZE);
-	if (!f->buf) {
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (vx_filemap_open(&f->fmap, fd) == 0) {
+		f->mapped = 1;
+		f->buf_off = FILE_HDR_LEN;
+		f->fd = fd;
+		return 0;
+	}
+	vx_filemap_close(&f->fmap);
+	f->rbuf = malloc(READ_BUF_SIZE);
+	if (!f->rbuf) {
 		snprintf(err, errlen, "%s: out of memory", f->name);
 		return -1;
 	}
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	f->buf = f->rbuf;
 	f->fd = fd;
 	return 0;
 }

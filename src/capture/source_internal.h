@@ -4,6 +4,7 @@
 #define VXTAP_SOURCE_INTERNAL_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "vxtap/source.h"
@@ -72,5 +73,39 @@ static inline struct vx_time vx_time_make(int64_t sec, int64_t nsec)
 
 /* Name of a DLT for messages ("unknown" when libpcap has none). */
 const char *vx_dlt_name(int dlt);
+
+/* A sliding read-only window over a regular file (filemap.c). */
+#define VX_FILEMAP_WINDOW (32u << 20)
+#define VX_FILEMAP_ALIGN  (2u << 20)
+
+struct vx_filemap {
+	int fd;
+	uint8_t *map; /* the window, or NULL */
+	size_t map_len;
+	uint64_t map_off; /* file offset of map[0] */
+	int slot;         /* in the SIGBUS guard */
+	/* Set by the guard: the file became shorter than a mapped page, whose
+	 * bytes now read as zeros. */
+	volatile sig_atomic_t cut;
+};
+
+/* Start on fd (not owned). Returns -1 when the file cannot be guarded
+ * against shrinking: read it some other way. */
+int vx_filemap_open(struct vx_filemap *m, int fd);
+/* Map a window starting at file offset at: *p points at that byte, *avail
+ * bytes follow it (0 at or past the end), *last is set when the window
+ * reaches the file's current end. The previous window is unmapped first.
+ * Returns 0, or -1 with err set. */
+int vx_filemap_window(struct vx_filemap *m, uint64_t at, const uint8_t **p, size_t *avail,
+                      int *last, char *err, size_t errlen);
+void vx_filemap_close(struct vx_filemap *m);
+
+/* Ask for the cache lines of [from, to) ahead of their use: lines fetched in
+ * order stream from memory, one line per record does not. */
+static inline void vx_filemap_prefetch(const uint8_t *from, const uint8_t *to)
+{
+	for (; from < to; from += 64)
+		__builtin_prefetch(from, 0, 0);
+}
 
 #endif

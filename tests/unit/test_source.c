@@ -216,6 +216,105 @@ static int count_frames(struct vx_source *s, int *end)
 	return total;
 }
 
+/* A file bigger than the mapped window (32 MiB), with records of every size
+ * up to 64 KiB so that some straddle each window's end: the same frames as
+ * libpcap's, mapped and (with every guard slot taken by other open files)
+ * read with read(). */
+static void write_big_capture(const char *path)
+{
+	static struct pbuf p;
+	uint8_t data[65535];
+	FILE *fp = fopen(path, "wb");
+	size_t total = 0;
+	uint32_t len = 1;
+
+	assert_non_null(fp);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	pb_header(&p, 0, 0xa1b2c3d4u, 65535, 1);
+	assert_int_equal(fwrite(p.b, 1, p.len, fp), p.len);
+	for (uint32_t rec = 0; total < (40u << 20); rec++) {
+		p.len = 0;
+		data[0] = (uint8_t)rec;
+		pb_record(&p, 1700000000 + rec / 1000, rec % 1000000, len, len + 4, data, len);
+		assert_int_equal(fwrite(p.b, 1, p.len, fp), p.len);
+		total += p.len;
+		len = len * 5 % 65521 + 1;
+	}
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void test_big_file_mapped_and_read(void **state)
+{
+	char path[512], err[512];
+	struct cmp_result res;
+	struct vx_source *held[16];
+	(void)state;
+
+	tmp_path(path, sizeof(path), "big.pcap");
+	write_big_capture(path);
+	memset(&res, 0, sizeof(res));
+	compare_with_libpcap(path, 64, &res);
+	assert_true(res.frames > 1000);
+	assert_int_equal(res.our_end, VX_SOURCE_EOF);
+	assert_int_equal(res.lib_error, 0);
+	/* Every guard slot taken: the next file is read with read(). */
+	for (int i = 0; i < 16; i++) {
+		held[i] = vx_source_open_file(path, err, sizeof(err));
+		assert_non_null(held[i]);
+	}
+	memset(&res, 0, sizeof(res));
+	compare_with_libpcap(path, 7, &res);
+	assert_true(res.frames > 1000);
+	assert_int_equal(res.our_end, VX_SOURCE_EOF);
+	for (int i = 0; i < 16; i++)
+		vx_source_close(held[i]);
+	unlink(path);
+}
+
+/* A mapped file cut shorter while it is read: an error that says so, not a
+ * SIGBUS. */
+static void test_file_cut_while_mapped(void **state)
+{
+	static struct pbuf p;
+	char path[512];
+	uint8_t data[1000];
+	struct vx_frame f[64];
+	struct vx_source *s;
+	FILE *fp;
+	int n, total = 0;
+	(void)state;
+
+	memset(data, 0xab, sizeof(data));
+	tmp_path(path, sizeof(path), "cut.pcap");
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	pb_header(&p, 0, 0xa1b2c3d4u, 65535, 1);
+	assert_int_equal(fwrite(p.b, 1, p.len, fp), p.len);
+	for (int i = 0; i < 8000; i++) {
+		p.len = 0;
+		pb_record(&p, 1700000000, (uint32_t)i, sizeof(data), sizeof(data), data,
+		          sizeof(data));
+		assert_int_equal(fwrite(p.b, 1, p.len, fp), p.len);
+	}
+	assert_int_equal(fclose(fp), 0);
+
+	s = open_ok(path);
+	n = vx_source_next(s, f, 64, 0);
+	assert_int_equal(n, 64);
+	assert_int_equal(truncate(path, 1 << 20), 0);
+	while ((n = vx_source_next(s, f, 64, 0)) > 0)
+		total += n;
+	assert_int_equal(n, VX_SOURCE_ERROR);
+	assert_non_null(strstr(vx_source_error(s), "became shorter while it was read"));
+	/* Nothing that starts past the new end (the record that straddles it
+	 * was handed out before the fault, its missing bytes as zeros). */
+	assert_true(64 + total >= (1 << 20) / (16 + (int)sizeof(data)));
+	assert_true((64 + total - 1) * (16 + (int)sizeof(data)) < (1 << 20));
+	vx_source_close(s);
+	unlink(path);
+}
+
 static void test_formats(void **state)
 {
 	struct vx_source *s;
@@ -872,6 +971,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_all_captures_match_libpcap),
 	    cmocka_unit_test(test_formats),
+	    cmocka_unit_test(test_big_file_mapped_and_read),
+	    cmocka_unit_test(test_file_cut_while_mapped),
 	    cmocka_unit_test(test_snaplen_smaller_than_record),
 	    cmocka_unit_test(test_byte_orders_and_precisions),
 	    cmocka_unit_test(test_open_errors),
