@@ -199,6 +199,9 @@ struct vx_decode_config {
 	uint8_t n_vxlan_ports;
 	uint16_t geneve_port; /* 0 disables Geneve */
 	uint8_t max_encap_depth;
+	/* Decode every frame with the general decoder, without the shortcut
+	 * for plain Ethernet/IPv4/TCP-or-UDP frames (the tests compare both). */
+	bool general_only;
 };
 
 /* Defaults: VXLAN on 4789, Geneve on 6081, at most 4 nested encapsulations. */

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <pcap/pcap.h>
 #include <string.h>
 
@@ -888,6 +889,121 @@ static void test_captures_all_prefixes(void **state)
 	assert_true(frames > 100);
 }
 
+/* The shortcut for plain Ethernet/IPv4/TCP-or-UDP frames must give exactly
+ * what the general decoder gives: every frame of every capture, every
+ * prefix of it, and variants of the plain ones with each field the shortcut
+ * checks changed (lengths, header length, fragment bits, tunnel ports). */
+static void decode_both_equal(const uint8_t *d, uint32_t caplen, uint32_t wirelen,
+			      unsigned *shortcut)
+{
+	static struct vx_packet a, b;
+	struct vx_decode_config general = cfg;
+	general.general_only = true;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	vx_decode(&cfg, VX_LINK_ETHERNET, d, caplen, wirelen, &a);
+	vx_decode(&general, VX_LINK_ETHERNET, d, caplen, wirelen, &b);
+	if (memcmp(&a, &b, sizeof(a)) != 0) {
+		print_error("caplen %u wirelen %u: status %u/%u reason %u/%u nlayers %u/%u "
+			    "payload %u+%u/%u+%u ip_len %u/%u\n",
+			    caplen, wirelen, a.status, b.status, a.reason, b.reason, a.nlayers,
+			    b.nlayers, a.payload_off, a.payload_caplen, b.payload_off,
+			    b.payload_caplen, a.ip_len, b.ip_len);
+		fail();
+	}
+	*shortcut += a.status == VX_STATUS_OK && a.nlayers >= 3 && a.layers[1].kind == VX_LAYER_IPV4 &&
+		     a.layers[0].kind == VX_LAYER_ETH && a.encap_depth == 0;
+}
+
+static void test_shortcut_equals_general(void **state)
+{
+	(void)state;
+	/* Offsets in a plain frame and values to put there. */
+	static const struct {
+		unsigned off, len;
+		uint32_t values[6];
+		unsigned nvalues;
+	} edits[] = {
+		{14, 1, {0x44, 0x46, 0x4f, 0x65, 0x05}, 5},	   /* version / IHL */
+		{16, 2, {0, 19, 20, 21, 40, 0xffff}, 6},	   /* total length */
+		{20, 2, {0x2000, 0x0001, 0x4000, 0x8000, 0x1fff}, 5}, /* flags, offset */
+		{23, 1, {1, 6, 17, 58, 47}, 5},			   /* protocol */
+		{36, 2, {4789, 6081, 4790, 53, 0}, 5},		   /* destination port */
+		{38, 2, {0, 7, 8, 9, 0xffff}, 5},		   /* UDP length / TCP seq */
+		{46, 1, {0x00, 0x40, 0x50, 0x60, 0xf0}, 5},	   /* TCP data offset */
+	};
+	char errbuf[PCAP_ERRBUF_SIZE], path[768];
+	uint8_t buf[2048];
+	unsigned frames = 0, shortcut = 0, files = 0;
+	DIR *dir = opendir(VXTAP_TEST_DATA "/pcaps");
+	struct dirent *de;
+
+	assert_non_null(dir);
+	while ((de = readdir(dir)) != NULL) {
+		if (!strstr(de->d_name, ".pcap"))
+			continue;
+		snprintf(path, sizeof(path), "%s/pcaps/%s", VXTAP_TEST_DATA, de->d_name);
+		pcap_t *pc = pcap_open_offline(path, errbuf);
+		assert_non_null(pc);
+		if (pcap_datalink(pc) != DLT_EN10MB) {
+			pcap_close(pc);
+			continue;
+		}
+		files++;
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		unsigned in_file = 0;
+		while (pcap_next_ex(pc, &h, &d) == 1) {
+			/* Every prefix of the first frames of each capture. */
+			for (uint32_t cut = in_file++ < 200 ? 0 : h->caplen; cut <= h->caplen; cut++)
+				decode_both_equal(d, cut, h->len, &shortcut);
+			frames++;
+			if (h->caplen > sizeof(buf) || h->caplen < 54 || d[12] != 8 || d[13] != 0)
+				continue;
+			for (unsigned e = 0; e < sizeof(edits) / sizeof(edits[0]); e++) {
+				for (unsigned v = 0; v < edits[e].nvalues; v++) {
+					memcpy(buf, d, h->caplen);
+					uint32_t val = edits[e].values[v];
+					if (edits[e].len == 2) {
+						buf[edits[e].off] = (uint8_t)(val >> 8);
+						buf[edits[e].off + 1] = (uint8_t)val;
+					} else {
+						buf[edits[e].off] = (uint8_t)val;
+					}
+					decode_both_equal(buf, h->caplen, h->len, &shortcut);
+					decode_both_equal(buf, h->caplen, h->len + 100, &shortcut);
+					decode_both_equal(buf, h->caplen - 1, h->len, &shortcut);
+				}
+			}
+			/* Lengths one off either way from what the frame holds. */
+			for (int delta = -1; delta <= 1; delta++) {
+				uint32_t total = h->len - 14 + (uint32_t)delta;
+				uint32_t ulen = (uint32_t)(d[16] << 8 | d[17]) - 20 + (uint32_t)delta;
+				memcpy(buf, d, h->caplen);
+				buf[16] = (uint8_t)(total >> 8);
+				buf[17] = (uint8_t)total;
+				decode_both_equal(buf, h->caplen, h->len, &shortcut);
+				memcpy(buf, d, h->caplen);
+				buf[23] = 17; /* as UDP, if it was not */
+				buf[38] = (uint8_t)(ulen >> 8);
+				buf[39] = (uint8_t)ulen;
+				decode_both_equal(buf, h->caplen, h->len, &shortcut);
+				/* A TCP header as long as the captured bytes, and one more. */
+				uint32_t room = (h->caplen - 34) / 4 + (uint32_t)(delta + 1) / 2;
+				memcpy(buf, d, h->caplen);
+				buf[46] = (uint8_t)((room > 15 ? 15 : room) << 4);
+				decode_both_equal(buf, h->caplen, h->len, &shortcut);
+				decode_both_equal(buf, 34 + 4 * (room > 15 ? 15 : room) - 1, h->len, &shortcut);
+			}
+		}
+		pcap_close(pc);
+	}
+	closedir(dir);
+	assert_true(files > 30);
+	assert_true(frames > 1000);
+	assert_true(shortcut > 1000); /* frames of the shortcut's kind were among them */
+}
+
 static void test_aws_mirror_capture(void **state)
 {
 	(void)state;
@@ -949,6 +1065,7 @@ int main(void)
 		cmocka_unit_test_setup(test_vxlan_inner_ipv6_ext_chain, setup),
 		cmocka_unit_test_setup(test_vxlan_inner_truncated_vs_malformed, setup),
 		cmocka_unit_test_setup(test_captures_all_prefixes, setup),
+		cmocka_unit_test_setup(test_shortcut_equals_general, setup),
 		cmocka_unit_test_setup(test_aws_mirror_capture, setup),
 		cmocka_unit_test_setup(test_reason_names, setup),
 	};
