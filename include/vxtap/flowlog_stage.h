@@ -60,6 +60,12 @@ struct vx_flowlog_stage *vx_flowlog_stage_new(const struct vx_flowlog_stage_opti
  * (struct vx_frame), else 0. */
 void vx_flowlog_stage_packet(struct vx_flowlog_stage *s, const struct vx_packet *p,
 			     uint32_t sender_ipv4);
+/* A batch, faster: hash pkts[0..n) into hashes[] first, then pass each
+ * packet with its hash (see vx_meter_hash_batch). */
+void vx_flowlog_stage_hash_batch(const struct vx_flowlog_stage *s, const struct vx_packet *pkts,
+				 int n, uint64_t *hashes);
+void vx_flowlog_stage_packet_hashed(struct vx_flowlog_stage *s, const struct vx_packet *p,
+				    uint32_t sender_ipv4, uint64_t hash);
 void vx_flowlog_stage_tick(struct vx_flowlog_stage *s, int64_t now_s);
 int vx_flowlog_stage_flush(struct vx_flowlog_stage *s);
 const char *vx_flowlog_stage_error(const struct vx_flowlog_stage *s);

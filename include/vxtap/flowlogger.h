@@ -50,6 +50,12 @@ int vx_flowlogger_interface(struct vx_flowlogger *l, const char *interface_id,
 
 void vx_flowlogger_packet(struct vx_flowlogger *l, int iface, enum vx_flow_direction dir,
 			  enum vx_flow_action action, const struct vx_packet *p);
+/* A batch: see vx_meter_hash_batch() and vx_meter_packet_hashed(). */
+void vx_flowlogger_hash_batch(const struct vx_flowlogger *l, const struct vx_packet *pkts, int n,
+			      uint64_t *hashes);
+void vx_flowlogger_packet_hashed(struct vx_flowlogger *l, int iface, enum vx_flow_direction dir,
+				 enum vx_flow_action action, const struct vx_packet *p,
+				 uint64_t hash);
 
 /* Live capture: close the windows that ended by now_s (Unix seconds). */
 void vx_flowlogger_tick(struct vx_flowlogger *l, int64_t now_s);

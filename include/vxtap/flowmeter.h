@@ -79,6 +79,15 @@ int vx_meter_add_interface(struct vx_meter *m, const char *interface_id,
 void vx_meter_packet(struct vx_meter *m, int iface, enum vx_flow_direction dir,
 		     enum vx_flow_action action, const struct vx_packet *p);
 
+/* The same for a batch of decoded packets, faster: vx_meter_hash_batch()
+ * sets hashes[i] = vx_meter_hash(m, &pkts[i]) for all of them first, then
+ * each packet is metered with its hash by vx_meter_packet_hashed(). */
+uint64_t vx_meter_hash(const struct vx_meter *m, const struct vx_packet *p);
+void vx_meter_hash_batch(const struct vx_meter *m, const struct vx_packet *pkts, int n,
+			 uint64_t *hashes);
+void vx_meter_packet_hashed(struct vx_meter *m, int iface, enum vx_flow_direction dir,
+			    enum vx_flow_action action, const struct vx_packet *p, uint64_t hash);
+
 /* Close every window that ended at or before now_s (Unix seconds): for
  * live capture, called with the clock once a second or so. */
 void vx_meter_advance(struct vx_meter *m, int64_t now_s);

@@ -25,6 +25,7 @@ struct vx_analyzer {
 	uint64_t frame_no;
 	struct vx_packet pkts[BATCH];
 	uint32_t senders[BATCH]; /* the frames' UDP senders */
+	uint64_t flow_hashes[BATCH]; /* the flow-log meter's, per packet */
 	char errbuf[4352];
 };
 
@@ -116,6 +117,8 @@ void vx_analyzer_frames(struct vx_analyzer *a, enum vx_link link, const struct v
 	}
 	if (a->http)
 		vx_http_prefetch(a->http, a->pkts, n);
+	if (a->flowlogs)
+		vx_flowlog_stage_hash_batch(a->flowlogs, a->pkts, n, a->flow_hashes);
 
 	for (int i = 0; i < n; i++) {
 		const struct vx_packet *p = &a->pkts[i];
@@ -132,7 +135,8 @@ void vx_analyzer_frames(struct vx_analyzer *a, enum vx_link link, const struct v
 		if (a->http)
 			vx_http_packet(a->http, p);
 		if (a->flowlogs)
-			vx_flowlog_stage_packet(a->flowlogs, p, a->senders[i]);
+			vx_flowlog_stage_packet_hashed(a->flowlogs, p, a->senders[i],
+						       a->flow_hashes[i]);
 		if (a->writer) {
 			if (p->inner_link != VX_LINK_ETHERNET) {
 				a->stats.write_not_ethernet++;

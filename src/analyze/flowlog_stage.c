@@ -159,8 +159,22 @@ static int plain_interface(struct vx_flowlog_stage *s)
 	return s->plain_iface;
 }
 
+void vx_flowlog_stage_hash_batch(const struct vx_flowlog_stage *s, const struct vx_packet *pkts,
+				 int n, uint64_t *hashes)
+{
+	vx_flowlogger_hash_batch(s->logger, pkts, n, hashes);
+}
+
 void vx_flowlog_stage_packet(struct vx_flowlog_stage *s, const struct vx_packet *p,
 			     uint32_t sender_ipv4)
+{
+	uint64_t hash;
+	vx_flowlogger_hash_batch(s->logger, p, 1, &hash);
+	vx_flowlog_stage_packet_hashed(s, p, sender_ipv4, hash);
+}
+
+void vx_flowlog_stage_packet_hashed(struct vx_flowlog_stage *s, const struct vx_packet *p,
+				    uint32_t sender_ipv4, uint64_t hash)
 {
 	int iface, policy_iface;
 	bool egress;
@@ -186,7 +200,7 @@ void vx_flowlog_stage_packet(struct vx_flowlog_stage *s, const struct vx_packet 
 	enum vx_flow_action action =
 		s->policy ? vx_policy_decide(s->policy, policy_iface, dir, p, p->ts.sec)
 			  : VX_FLOW_ACCEPT;
-	vx_flowlogger_packet(s->logger, iface, dir, action, p);
+	vx_flowlogger_packet_hashed(s->logger, iface, dir, action, p, hash);
 }
 
 void vx_flowlog_stage_tick(struct vx_flowlog_stage *s, int64_t now_s)

@@ -131,6 +131,20 @@ void vx_flowlogger_packet(struct vx_flowlogger *l, int iface, enum vx_flow_direc
 	publish_closed(l);
 }
 
+void vx_flowlogger_hash_batch(const struct vx_flowlogger *l, const struct vx_packet *pkts, int n,
+			      uint64_t *hashes)
+{
+	vx_meter_hash_batch(l->meter, pkts, n, hashes);
+}
+
+void vx_flowlogger_packet_hashed(struct vx_flowlogger *l, int iface, enum vx_flow_direction dir,
+				 enum vx_flow_action action, const struct vx_packet *p,
+				 uint64_t hash)
+{
+	vx_meter_packet_hashed(l->meter, iface, dir, action, p, hash);
+	publish_closed(l);
+}
+
 void vx_flowlogger_tick(struct vx_flowlogger *l, int64_t now_s)
 {
 	vx_meter_advance(l->meter, now_s);
