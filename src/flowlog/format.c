@@ -157,7 +157,8 @@ int vx_flowlog_format_parse(const char *text, struct vx_flowlog_format *out, cha
 	return 0;
 }
 
-/* Output with a bound: a piece that does not fit marks the line full. */
+/* The header line: output with a bound, a piece that does not fit marks the
+ * line full. */
 struct out {
 	char *p, *end; /* end: the last byte, kept for the NUL */
 	bool full;
@@ -173,38 +174,56 @@ static inline void put(struct out *o, const char *s, size_t n)
 	o->p += n;
 }
 
-static inline void put_dash(struct out *o)
+/* Record lines are written without a check per piece: the caller gives
+ * room for VX_FLOWLOG_VALUE_MAX + 1 bytes per field, and every writer below
+ * stays within VX_FLOWLOG_VALUE_MAX (asserted above for the longest ones).
+ * Short constant strings are copied as 8 bytes, a word, then the pointer
+ * moves by their length. */
+static inline char *w_word(char *p, const char s[8], size_t n)
 {
-	put(o, "-", 1);
+	memcpy(p, s, 8);
+	return p + n;
 }
 
-static inline void put_str(struct out *o, const char *s)
+static inline char *w_dash(char *p)
 {
-	if (s && *s)
-		put(o, s, strlen(s));
-	else
-		put_dash(o);
+	*p = '-';
+	return p + 1;
 }
 
-static void put_u64(struct out *o, uint64_t v)
+static const char DIGIT_PAIRS[201] = "00010203040506070809101112131415161718192021222324252627282930"
+				     "31323334353637383940414243444546474849505152535455565758596061"
+				     "62636465666768697071727374757677787980818283848586878889909192"
+				     "93949596979899";
+
+static char *w_u64(char *p, uint64_t v)
 {
-	char tmp[20];
-	char *e = tmp + sizeof(tmp), *s = e;
-	do {
-		*--s = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	put(o, s, (size_t)(e - s));
+	unsigned n = 1;
+	for (uint64_t t = v; t >= 10; t /= 10)
+		n++;
+	char *e = p + n;
+	while (v >= 100) {
+		unsigned two = (unsigned)(v % 100) * 2;
+		v /= 100;
+		*--e = DIGIT_PAIRS[two + 1];
+		*--e = DIGIT_PAIRS[two];
+	}
+	if (v >= 10) {
+		*--e = DIGIT_PAIRS[v * 2 + 1];
+		*--e = DIGIT_PAIRS[v * 2];
+	} else {
+		*--e = (char)('0' + v);
+	}
+	return p + n;
 }
 
-static void put_i64(struct out *o, int64_t v)
+static char *w_i64(char *p, int64_t v)
 {
 	if (v < 0) {
-		put(o, "-", 1);
-		put_u64(o, (uint64_t)0 - (uint64_t)v);
-	} else {
-		put_u64(o, (uint64_t)v);
+		*p++ = '-';
+		return w_u64(p, (uint64_t)0 - (uint64_t)v);
 	}
+	return w_u64(p, (uint64_t)v);
 }
 
 static char *dec_u8(char *p, uint8_t v)
@@ -278,25 +297,23 @@ static char *ip6_text(char *p, const uint8_t *a)
 	return p;
 }
 
-static void put_addr(struct out *o, uint8_t family, const uint8_t *a)
+static char *w_addr(char *p, uint8_t family, const uint8_t *a)
 {
-	char tmp[IP6_TEXT_MAX + 1];
-	char *e;
 	if (family == 4)
-		e = ip4_text(tmp, a);
-	else if (family == 6)
-		e = ip6_text(tmp, a);
-	else {
-		put_dash(o);
-		return;
-	}
-	put(o, tmp, (size_t)(e - tmp));
+		return ip4_text(p, a);
+	if (family == 6)
+		return ip6_text(p, a);
+	return w_dash(p);
 }
 
-static void put_small(struct out *o, unsigned v)
+/* A string of at most VX_FLOWLOG_VALUE_MAX bytes, or "-" when empty. */
+static char *w_str(char *p, const char *s)
 {
-	char tmp[3];
-	put(o, tmp, (size_t)(dec_u8(tmp, (uint8_t)v) - tmp));
+	size_t n = s ? strlen(s) : 0;
+	if (!n)
+		return w_dash(p);
+	memcpy(p, s, n);
+	return p + n;
 }
 
 static const char *meta_field(const struct vx_flow_meta *m, int id)
@@ -337,10 +354,150 @@ size_t vx_flowlog_format_header(const struct vx_flowlog_format *f, char *buf, si
 	for (unsigned i = 0; i < f->count; i++) {
 		if (i)
 			put(&o, " ", 1);
-		put_str(&o, vx_flowlog_field_name(f->fields[i]));
+		const char *name = vx_flowlog_field_name(f->fields[i]);
+		put(&o, name, strlen(name));
 	}
 	put(&o, "\n", 1);
 	return finish(&o, buf);
+}
+
+/* The record's line at p, which has room for VX_FLOWLOG_VALUE_MAX + 1 bytes
+ * per field and one more; returns its end, or NULL when a meta value is
+ * longer than VX_FLOWLOG_VALUE_MAX (the line bound does not hold then). */
+static char *render_line(const struct vx_flowlog_format *f, const struct vx_flow_record *r,
+			 const struct vx_flow_meta *m, char *p)
+{
+	static const char STATUS[3][8] = {"OK", "NODATA", "SKIPDATA"};
+	static const uint8_t STATUS_LEN[3] = {2, 6, 8};
+	/* NODATA and SKIPDATA records describe the interface, not traffic. */
+	bool ok = r->log_status == VX_FLOW_OK;
+	for (unsigned i = 0; i < f->count; i++) {
+		int id = f->fields[i];
+		if (i)
+			*p++ = ' ';
+		switch (id) {
+		case VX_FL_VERSION:
+			p = dec_u8(p, f->version);
+			break;
+		case VX_FL_ACCOUNT_ID:
+		case VX_FL_VPC_ID:
+		case VX_FL_SUBNET_ID:
+		case VX_FL_INSTANCE_ID:
+		case VX_FL_REGION:
+		case VX_FL_AZ_ID: {
+			const char *v = meta_field(m, id);
+			if (v && strnlen(v, VX_FLOWLOG_VALUE_MAX + 1) > VX_FLOWLOG_VALUE_MAX)
+				return NULL;
+			p = w_str(p, v);
+			break;
+		}
+		case VX_FL_INTERFACE_ID: {
+			/* The whole array (within the value bound), then its length. */
+			size_t n = strnlen(r->interface_id, sizeof(r->interface_id));
+			memcpy(p, r->interface_id, sizeof(r->interface_id));
+			p = n ? p + n : w_dash(p);
+			break;
+		}
+		case VX_FL_START:
+			p = w_i64(p, r->start);
+			break;
+		case VX_FL_END:
+			p = w_i64(p, r->end);
+			break;
+		case VX_FL_LOG_STATUS: {
+			unsigned st = r->log_status <= VX_FLOW_SKIPDATA ? r->log_status : 2;
+			p = w_word(p, STATUS[st], STATUS_LEN[st]);
+			break;
+		}
+		default:
+			if (!ok) {
+				p = w_dash(p);
+				break;
+			}
+			switch (id) {
+			case VX_FL_SRCADDR:
+				p = w_addr(p, r->family, r->srcaddr);
+				break;
+			case VX_FL_DSTADDR:
+				p = w_addr(p, r->family, r->dstaddr);
+				break;
+			case VX_FL_PKT_SRCADDR:
+				p = w_addr(p, r->family, r->pkt_srcaddr);
+				break;
+			case VX_FL_PKT_DSTADDR:
+				p = w_addr(p, r->family, r->pkt_dstaddr);
+				break;
+			case VX_FL_SRCPORT:
+				p = w_u64(p, r->srcport);
+				break;
+			case VX_FL_DSTPORT:
+				p = w_u64(p, r->dstport);
+				break;
+			case VX_FL_PROTOCOL:
+				p = dec_u8(p, r->protocol);
+				break;
+			case VX_FL_PACKETS:
+				p = w_u64(p, r->packets);
+				break;
+			case VX_FL_BYTES:
+				p = w_u64(p, r->bytes);
+				break;
+			case VX_FL_ACTION:
+				p = w_word(p, r->action == VX_FLOW_REJECT ? "REJECT\0" : "ACCEPT\0", 6);
+				break;
+			case VX_FL_TCP_FLAGS:
+				/* Only TCP carries flags; other protocols show none. */
+				if (r->protocol != 6)
+					*p++ = '0';
+				else if (r->tcp_flags_unknown)
+					p = w_dash(p);
+				else
+					p = dec_u8(p, r->tcp_flags);
+				break;
+			case VX_FL_TYPE:
+				if (r->family == 4 || r->family == 6)
+					p = w_word(p, r->family == 4 ? "IPv4\0\0\0" : "IPv6\0\0\0", 4);
+				else
+					p = w_dash(p);
+				break;
+			case VX_FL_PKT_SRC_AWS_SERVICE:
+				p = w_str(p, r->pkt_src_aws_service < VX_AWS_SERVICE_COUNT
+						 ? AWS_SERVICES[r->pkt_src_aws_service]
+						 : NULL);
+				break;
+			case VX_FL_PKT_DST_AWS_SERVICE:
+				p = w_str(p, r->pkt_dst_aws_service < VX_AWS_SERVICE_COUNT
+						 ? AWS_SERVICES[r->pkt_dst_aws_service]
+						 : NULL);
+				break;
+			case VX_FL_FLOW_DIRECTION:
+				if (r->direction == VX_FLOW_EGRESS)
+					p = w_word(p, "egress\0", 6);
+				else
+					p = w_word(p, "ingress", 7);
+				break;
+			case VX_FL_TRAFFIC_PATH:
+				if (r->direction == VX_FLOW_EGRESS && r->traffic_path >= 1 &&
+				    r->traffic_path <= 8)
+					p = dec_u8(p, r->traffic_path);
+				else
+					p = w_dash(p);
+				break;
+			case VX_FL_ENCRYPTION_STATUS:
+				if (r->encryption_status > VX_FLOW_ENC_UNKNOWN &&
+				    r->encryption_status <= VX_FLOW_ENC_BOTH)
+					p = dec_u8(p, (uint8_t)(r->encryption_status - 1u));
+				else
+					p = w_dash(p);
+				break;
+			default: /* sublocation, ECS, reject-reason, resource-id */
+				p = w_dash(p);
+				break;
+			}
+		}
+	}
+	*p++ = '\n';
+	return p;
 }
 
 size_t vx_flowlog_render(const struct vx_flowlog_format *f, const struct vx_flow_record *r,
@@ -348,127 +505,20 @@ size_t vx_flowlog_render(const struct vx_flowlog_format *f, const struct vx_flow
 {
 	if (!buf || !len)
 		return 0;
-	struct out o = {buf, buf + len - 1, false};
-	/* NODATA and SKIPDATA records describe the interface, not traffic. */
-	bool ok = r->log_status == VX_FLOW_OK;
-	for (unsigned i = 0; i < f->count && !o.full; i++) {
-		int id = f->fields[i];
-		if (i)
-			put(&o, " ", 1);
-		switch (id) {
-		case VX_FL_VERSION:
-			put_small(&o, f->version);
-			break;
-		case VX_FL_ACCOUNT_ID:
-		case VX_FL_VPC_ID:
-		case VX_FL_SUBNET_ID:
-		case VX_FL_INSTANCE_ID:
-		case VX_FL_REGION:
-		case VX_FL_AZ_ID:
-			put_str(&o, meta_field(m, id));
-			break;
-		case VX_FL_INTERFACE_ID: {
-			size_t n = strnlen(r->interface_id, sizeof(r->interface_id));
-			if (n)
-				put(&o, r->interface_id, n);
-			else
-				put_dash(&o);
-			break;
-		}
-		case VX_FL_START:
-			put_i64(&o, r->start);
-			break;
-		case VX_FL_END:
-			put_i64(&o, r->end);
-			break;
-		case VX_FL_LOG_STATUS:
-			put_str(&o, r->log_status == VX_FLOW_OK       ? "OK"
-			            : r->log_status == VX_FLOW_NODATA ? "NODATA"
-			                                              : "SKIPDATA");
-			break;
-		default:
-			if (!ok) {
-				put_dash(&o);
-				break;
-			}
-			switch (id) {
-			case VX_FL_SRCADDR:
-				put_addr(&o, r->family, r->srcaddr);
-				break;
-			case VX_FL_DSTADDR:
-				put_addr(&o, r->family, r->dstaddr);
-				break;
-			case VX_FL_PKT_SRCADDR:
-				put_addr(&o, r->family, r->pkt_srcaddr);
-				break;
-			case VX_FL_PKT_DSTADDR:
-				put_addr(&o, r->family, r->pkt_dstaddr);
-				break;
-			case VX_FL_SRCPORT:
-				put_u64(&o, r->srcport);
-				break;
-			case VX_FL_DSTPORT:
-				put_u64(&o, r->dstport);
-				break;
-			case VX_FL_PROTOCOL:
-				put_u64(&o, r->protocol);
-				break;
-			case VX_FL_PACKETS:
-				put_u64(&o, r->packets);
-				break;
-			case VX_FL_BYTES:
-				put_u64(&o, r->bytes);
-				break;
-			case VX_FL_ACTION:
-				put_str(&o, r->action == VX_FLOW_REJECT ? "REJECT" : "ACCEPT");
-				break;
-			case VX_FL_TCP_FLAGS:
-				/* Only TCP carries flags; other protocols show none. */
-				if (r->protocol != 6)
-					put(&o, "0", 1);
-				else if (r->tcp_flags_unknown)
-					put_dash(&o);
-				else
-					put_small(&o, r->tcp_flags);
-				break;
-			case VX_FL_TYPE:
-				put_str(&o, r->family == 4   ? "IPv4"
-				            : r->family == 6 ? "IPv6"
-				                             : NULL);
-				break;
-			case VX_FL_PKT_SRC_AWS_SERVICE:
-				put_str(&o, r->pkt_src_aws_service < VX_AWS_SERVICE_COUNT
-				                ? AWS_SERVICES[r->pkt_src_aws_service]
-				                : NULL);
-				break;
-			case VX_FL_PKT_DST_AWS_SERVICE:
-				put_str(&o, r->pkt_dst_aws_service < VX_AWS_SERVICE_COUNT
-				                ? AWS_SERVICES[r->pkt_dst_aws_service]
-				                : NULL);
-				break;
-			case VX_FL_FLOW_DIRECTION:
-				put_str(&o, r->direction == VX_FLOW_EGRESS ? "egress" : "ingress");
-				break;
-			case VX_FL_TRAFFIC_PATH:
-				if (r->direction == VX_FLOW_EGRESS && r->traffic_path >= 1 &&
-				    r->traffic_path <= 8)
-					put_small(&o, r->traffic_path);
-				else
-					put_dash(&o);
-				break;
-			case VX_FL_ENCRYPTION_STATUS:
-				if (r->encryption_status > VX_FLOW_ENC_UNKNOWN &&
-				    r->encryption_status <= VX_FLOW_ENC_BOTH)
-					put_small(&o, r->encryption_status - 1u);
-				else
-					put_dash(&o);
-				break;
-			default: /* sublocation, ECS, reject-reason, resource-id */
-				put_dash(&o);
-				break;
-			}
-		}
+	/* Values, separators and '\n' in count * (VALUE_MAX + 1) bytes, plus
+	 * the NUL; the longest piece written at once (8 bytes, or the 32-byte
+	 * interface ID array) fits within a value's room. */
+	size_t room = (size_t)f->count * (VX_FLOWLOG_VALUE_MAX + 1) + 1;
+	char scratch[VX_FLOWLOG_LINE_MAX];
+	char *line = len >= room ? buf : scratch;
+	char *end = render_line(f, r, m, line);
+	size_t n = end ? (size_t)(end - line) : 0;
+	if (!end || n >= len) {
+		buf[0] = '\0';
+		return 0;
 	}
-	put(&o, "\n", 1);
-	return finish(&o, buf);
+	if (line != buf)
+		memcpy(buf, line, n);
+	buf[n] = '\0';
+	return n;
 }
