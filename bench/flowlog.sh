@@ -61,20 +61,9 @@ fi
 out=$root/bench/out
 mkdir -p "$out"
 pcap=$out/plain-$packets.pcap
-if [[ ! -s $pcap ]]; then
-	echo "generating $pcap"
-	"$gen" --out "$pcap.tmp" --packets "$packets" >&2
-	mv "$pcap.tmp" "$pcap"
-fi
-# Into the page cache, so that every tool reads from memory: dropped first and
-# read again in one pass, so that the cache holds the file the way a fresh
-# sequential read leaves it (large folios) whatever happened to it before; a
-# cache left fragmented by other work makes every reader slower, mapped ones
-# most.
-python3 -c 'import os, sys
-fd = os.open(sys.argv[1], os.O_RDONLY)
-os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$pcap" 2>/dev/null || true
-cat "$pcap" >/dev/null
+# shellcheck source=bench/capture.sh
+. "$root/bench/capture.sh"
+bench_capture "$gen" "$pcap" --packets "$packets"
 
 # vxtap takes the host identity from its state store: a private, empty one,
 # so that the run neither reads nor creates the host's.

@@ -57,14 +57,10 @@ mkdir -p "$out"
 kind=${encap:+vxlan}
 kind=${kind:-plain}
 pcap=$out/$kind-$packets.pcap
-if [[ ! -s $pcap ]]; then
-	echo "generating $pcap"
-	# shellcheck disable=SC2086 # encap is one word or none
-	"$gen" --out "$pcap.tmp" --packets "$packets" $encap >&2
-	mv "$pcap.tmp" "$pcap"
-fi
-# Into the page cache, so that every tool reads from memory.
-cat "$pcap" >/dev/null
+# shellcheck source=bench/capture.sh
+. "$root/bench/capture.sh"
+# shellcheck disable=SC2086 # encap is one word or none
+bench_capture "$gen" "$pcap" --packets "$packets" $encap
 
 # best_of N CMD... — fastest wall time of N runs, in nanoseconds; stdout of
 # the command goes to $out/last.out.
