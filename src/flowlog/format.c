@@ -1,6 +1,7 @@
 /* Flow-log record text (see vxtap/flowlog_format.h). */
 #include "vxtap/flowlog_format.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -196,11 +197,38 @@ static const char DIGIT_PAIRS[201] = "000102030405060708091011121314151617181920
 				     "62636465666768697071727374757677787980818283848586878889909192"
 				     "93949596979899";
 
+/* Decimal digits of v, without a branch that depends on it. */
+static unsigned digits(uint64_t v)
+{
+	static const uint64_t POW10[20] = {1ull,
+					   10ull,
+					   100ull,
+					   1000ull,
+					   10000ull,
+					   100000ull,
+					   1000000ull,
+					   10000000ull,
+					   100000000ull,
+					   1000000000ull,
+					   10000000000ull,
+					   100000000000ull,
+					   1000000000000ull,
+					   10000000000000ull,
+					   100000000000000ull,
+					   1000000000000000ull,
+					   10000000000000000ull,
+					   100000000000000000ull,
+					   1000000000000000000ull,
+					   10000000000000000000ull};
+	uint64_t w = v | 1; /* 0 has one digit, as 1 has */
+	unsigned bits = 64u - (unsigned)__builtin_clzll(w);
+	unsigned t = bits * 1233u >> 12; /* about bits * log10(2) */
+	return t + 1 - (w < POW10[t]);
+}
+
 static char *w_u64(char *p, uint64_t v)
 {
-	unsigned n = 1;
-	for (uint64_t t = v; t >= 10; t /= 10)
-		n++;
+	unsigned n = digits(v);
 	char *e = p + n;
 	while (v >= 100) {
 		unsigned two = (unsigned)(v % 100) * 2;
@@ -236,14 +264,31 @@ static char *dec_u8(char *p, uint8_t v)
 	return p;
 }
 
+/* "d.", "dd." or "ddd." for each octet, and its length without the dot:
+ * an address is four copies, with no branch on the octets' values. */
+static struct octet_text {
+	char s[4];
+	uint8_t len;
+} OCTETS[256];
+
+static void octets_init(void)
+{
+	for (unsigned v = 0; v < 256; v++) {
+		char *e = dec_u8(OCTETS[v].s, (uint8_t)v);
+		*e = '.';
+		OCTETS[v].len = (uint8_t)(e - OCTETS[v].s);
+	}
+}
+
 static char *ip4_text(char *p, const uint8_t *a)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, octets_init);
 	for (int i = 0; i < 4; i++) {
-		if (i)
-			*p++ = '.';
-		p = dec_u8(p, a[i]);
+		memcpy(p, OCTETS[a[i]].s, 4);
+		p += OCTETS[a[i]].len + 1;
 	}
-	return p;
+	return p - 1;
 }
 
 /* RFC 5952: lowercase hex without leading zeros, the longest run of two or

@@ -23,11 +23,11 @@
  * of it. */
 #define MIN_INDEX_SLOTS 4096u
 
-/* What makes two packets the same record: 40 bytes, compared whole. Only
- * the 5-tuple (the first KEY_HASHED bytes) is hashed, so that a batch can be
- * hashed from the decoded packets alone, before the interface, direction
- * and action are known; records that differ only in those share a probe
- * sequence. */
+/* What makes two packets the same record: 40 bytes. Only the 5-tuple is
+ * hashed, so that a batch can be hashed from the decoded packets alone,
+ * before the interface, direction and action are known; records that
+ * differ only in those share a probe sequence. The 5-tuple is laid out as
+ * in struct vx_flow_key, so both hash the same way (tuple_hash). */
 struct flow_key {
 	uint8_t src[16], dst[16]; /* as the packet carried them */
 	uint16_t sport, dport;
@@ -36,7 +36,10 @@ struct flow_key {
 	uint16_t iface;
 };
 
-#define KEY_HASHED offsetof(struct flow_key, bits)
+#define TUPLE_LEN offsetof(struct flow_key, bits)
+_Static_assert(offsetof(struct flow_key, sport) == offsetof(struct vx_flow_key, sport) &&
+		   offsetof(struct flow_key, proto) == offsetof(struct vx_flow_key, proto),
+	       "a flow key starts with a vx_flow_key's 5-tuple");
 
 #define KEY_V6	   0x01
 #define KEY_EGRESS 0x02
@@ -75,6 +78,7 @@ struct vx_meter {
 	struct meter_iface ifaces[VX_METER_MAX_INTERFACES];
 	int n_ifaces;
 	struct vx_meter_stats stats;
+	uint64_t mix[2]; /* from the seed: the IPv4 tuple hash's keys */
 };
 
 struct vx_meter *vx_meter_new(const struct vx_meter_options *opt, char *err, size_t errlen)
@@ -106,6 +110,8 @@ struct vx_meter *vx_meter_new(const struct vx_meter_options *opt, char *err, siz
 		slots <<= 1;
 	if (m) {
 		m->opt = o;
+		m->mix[0] = XXH3_64bits_withSeed("vxtap flow meter 0", 18, o.seed);
+		m->mix[1] = XXH3_64bits_withSeed("vxtap flow meter 1", 18, o.seed);
 		m->index_max_mask = slots - 1;
 		m->index_mask = (slots < MIN_INDEX_SLOTS ? slots : MIN_INDEX_SLOTS) - 1;
 		m->entries = malloc((size_t)o.max_flows * sizeof(*m->entries));
@@ -240,29 +246,39 @@ static void advance_to(struct vx_meter *m, int64_t target)
 		close_window(m);
 }
 
-static uint64_t key_hash(const struct vx_meter *m, const struct flow_key *k)
+/* The hash of a 5-tuple laid out as in struct vx_flow_key (ports zero when
+ * there are none). It reads the tuple where it already is, a packet's or an
+ * entry's: a copy made just before would be read back before the CPU has
+ * finished writing it, which costs more than the hash. An IPv4 tuple's
+ * addresses are 4 bytes each and the rest zeros: its 13 bytes that matter
+ * are mixed as XXH3 mixes 9 to 16 bytes, with one multiplication. */
+static uint64_t tuple_hash(const struct vx_meter *m, const uint8_t *t, bool v6)
 {
-	return XXH3_64bits_withSeed(k, KEY_HASHED, m->opt.seed);
-}
-
-/* The hashed part of a packet's key; the rest zero. */
-static void key_tuple(struct flow_key *k, const struct vx_packet *p)
-{
-	memset(k, 0, sizeof(*k));
-	memcpy(k->src, p->key.src, 16);
-	memcpy(k->dst, p->key.dst, 16);
-	if (p->has_ports) {
-		k->sport = p->key.sport;
-		k->dport = p->key.dport;
-	}
-	k->proto = p->key.proto;
+	if (v6)
+		return XXH3_64bits_withSeed(t, TUPLE_LEN, m->opt.seed);
+	uint32_t src, dst, ports;
+	memcpy(&src, t, 4);
+	memcpy(&dst, t + 16, 4);
+	memcpy(&ports, t + offsetof(struct flow_key, sport), 4);
+	uint64_t lo = ((uint64_t)src << 32 | dst) ^ m->mix[0];
+	uint64_t hi = ((uint64_t)ports << 8 | t[offsetof(struct flow_key, proto)]) ^ m->mix[1];
+	__uint128_t product = (__uint128_t)lo * hi;
+	uint64_t h = 13 + __builtin_bswap64(lo) + hi + ((uint64_t)product ^ (uint64_t)(product >> 64));
+	h ^= h >> 37; /* XXH3's avalanche */
+	h *= 0x165667919e3779f9ull;
+	return h ^ (h >> 32);
 }
 
 uint64_t vx_meter_hash(const struct vx_meter *m, const struct vx_packet *p)
 {
-	struct flow_key k;
-	key_tuple(&k, p);
-	return key_hash(m, &k);
+	const uint8_t *t = (const uint8_t *)&p->key;
+	if (!p->has_ports && (p->key.sport || p->key.dport)) {
+		/* Ports the packet does not carry are not part of its key. */
+		struct vx_flow_key k = p->key;
+		k.sport = k.dport = 0;
+		return tuple_hash(m, (const uint8_t *)&k, k.family == 6);
+	}
+	return tuple_hash(m, t, p->key.family == 6);
 }
 
 /* Hashing a whole batch in one loop lets the CPU overlap the hashes' long
@@ -292,7 +308,8 @@ static uint32_t grow_index(struct vx_meter *m)
 	uint32_t mask = m->index_mask * 2 + 1;
 	memset(m->index, 0, ((size_t)mask + 1) * sizeof(*m->index));
 	for (uint32_t n = 0; n < m->count; n++) {
-		uint32_t slot = (uint32_t)key_hash(m, &m->entries[n].key) & mask;
+		const struct flow_key *k = &m->entries[n].key;
+		uint32_t slot = (uint32_t)tuple_hash(m, k->src, k->bits & KEY_V6) & mask;
 		while (m->index[slot])
 			slot = (slot + 1) & mask;
 		m->index[slot] = n + 1;
@@ -339,11 +356,13 @@ void vx_meter_packet_hashed(struct vx_meter *m, int iface, enum vx_flow_directio
 	else
 		offset = (uint32_t)(p->ts.sec - m->start);
 
-	struct flow_key k;
-	key_tuple(&k, p);
-	k.iface = (uint16_t)iface;
-	k.bits = (uint8_t)((p->key.family == 6 ? KEY_V6 : 0) | (dir == VX_FLOW_EGRESS ? KEY_EGRESS : 0) |
-			   (action == VX_FLOW_REJECT ? KEY_REJECT : 0));
+	/* The key's fields, compared with each entry's where they are. */
+	uint16_t sport = p->has_ports ? p->key.sport : 0;
+	uint16_t dport = p->has_ports ? p->key.dport : 0;
+	uint8_t proto = p->key.proto;
+	uint8_t bits = (uint8_t)((p->key.family == 6 ? KEY_V6 : 0) |
+				 (dir == VX_FLOW_EGRESS ? KEY_EGRESS : 0) |
+				 (action == VX_FLOW_REJECT ? KEY_REJECT : 0));
 
 	m->stats.packets++;
 	m->ifaces[iface].seen = true;
@@ -354,7 +373,9 @@ void vx_meter_packet_hashed(struct vx_meter *m, int iface, enum vx_flow_directio
 		uint32_t v = m->index[slot];
 		if (!v)
 			break;
-		if (!memcmp(&m->entries[v - 1].key, &k, sizeof(k))) {
+		const struct flow_key *c = &m->entries[v - 1].key;
+		if (c->sport == sport && c->dport == dport && c->proto == proto && c->bits == bits &&
+		    c->iface == iface && !memcmp(c->src, p->key.src, 32)) {
 			e = &m->entries[v - 1];
 			break;
 		}
@@ -374,7 +395,13 @@ void vx_meter_packet_hashed(struct vx_meter *m, int iface, enum vx_flow_directio
 		}
 		e = &m->entries[m->count];
 		m->index[slot] = ++m->count;
-		e->key = k;
+		memcpy(e->key.src, p->key.src, 16);
+		memcpy(e->key.dst, p->key.dst, 16);
+		e->key.sport = sport;
+		e->key.dport = dport;
+		e->key.proto = proto;
+		e->key.bits = bits;
+		e->key.iface = (uint16_t)iface;
 		e->packets = 0;
 		e->bytes = 0;
 		e->tcp_flags = 0;
@@ -391,7 +418,7 @@ void vx_meter_packet_hashed(struct vx_meter *m, int iface, enum vx_flow_directio
 	/* A TCP header cut inside its options (a snaplen, a mirror session's
 	 * packet length) still holds its flags; the decoder leaves tcp_flags 0
 	 * when the 20 bytes that carry them are not there. */
-	if (k.proto == 6)
+	if (proto == 6)
 		e->tcp_flags |= vx_flow_tcp_flags(p->tcp_flags);
 }
 

@@ -757,6 +757,18 @@ static void test_numbers(void **state)
 	            "65535 0 255 18446744073709551615 0 -9223372036854775808 9223372036854775807");
 	r = flow("eni-1", "10.0.0.1", 9, "10.0.0.2", 10, 0, 1, 10, -1, 0, VX_FLOW_ACCEPT);
 	expect_line(&f, &r, NULL, "9 10 0 1 10 -1 0");
+
+	/* Either side of every power of ten, as printf writes them. */
+	struct vx_flowlog_format g = compile("${packets}");
+	for (uint64_t p10 = 1, k = 0; k < 20; k++, p10 *= 10) {
+		uint64_t vals[3] = {p10 - 1, p10, p10 + 1};
+		for (int i = 0; i < 3; i++) {
+			char want[32];
+			r.packets = vals[i];
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)vals[i]);
+			expect_line(&g, &r, NULL, want);
+		}
+	}
 }
 
 static const char *render_addr(const struct vx_flowlog_format *f, struct vx_flow_record *r,
