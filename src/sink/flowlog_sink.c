@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -72,6 +73,7 @@ struct vx_flowlog_sink {
 
 	FILE *out;
 	bool own_out; /* opened from append_path: closed with the sink */
+	char *out_buf; /* its stdio buffer */
 
 	struct vx_flowlog_sink_stats stats;
 	bool failing; /* the last operation failed: the next failure is not printed */
@@ -129,6 +131,19 @@ static int write_all(int fd, const void *p, size_t n)
 
 static int mkdir_p(const char *path);
 
+/* Lines leave in large writes: with stdio's default buffer (a page) a run
+ * would make a system call every few dozen records. The buffer is flushed
+ * whenever a window is published, so nothing waits in it longer than with
+ * a small one. A terminal keeps its line buffering. */
+#define OUT_BUFFER (1u << 20)
+
+static void buffer_stdout(void)
+{
+	static char buf[OUT_BUFFER];
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+}
+
 /* STDOUT kind to a file: lines appended, its directory made first. */
 static int open_append(struct vx_flowlog_sink *s, const char *path, char *err, size_t errlen)
 {
@@ -148,6 +163,8 @@ static int open_append(struct vx_flowlog_sink *s, const char *path, char *err, s
 	}
 	s->out = f;
 	s->own_out = true;
+	if ((s->out_buf = malloc(OUT_BUFFER)) != NULL)
+		setvbuf(f, s->out_buf, _IOFBF, OUT_BUFFER);
 	return 0;
 }
 
@@ -827,6 +844,7 @@ static void sink_free(struct vx_flowlog_sink *s)
 {
 	if (s->own_out)
 		fclose(s->out);
+	free(s->out_buf);
 	for (int i = 0; i < VX_FLOWLOG_SINK_OPEN_PERIODS; i++) {
 		struct s3_file *f = s->files[i];
 
@@ -878,6 +896,10 @@ struct vx_flowlog_sink *vx_flowlog_sink_open(const struct vx_flowlog_sink_option
 	}
 	s->kind = o->kind;
 	s->out = o->out ? o->out : stdout;
+	if (o->kind == VX_FLOWLOG_SINK_STDOUT && s->out == stdout && !o->append_path) {
+		static pthread_once_t once = PTHREAD_ONCE_INIT;
+		pthread_once(&once, buffer_stdout);
+	}
 	if (o->kind == VX_FLOWLOG_SINK_STDOUT && o->append_path) {
 		rc = open_append(s, o->append_path, err, errlen);
 	} else if (o->kind != VX_FLOWLOG_SINK_STDOUT && !(s->directory = dir_dup(o->directory))) {
