@@ -7,7 +7,6 @@
  * (SQLite in WAL mode serialises the writers, as between CLI processes). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -20,11 +19,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mhd_load.h"
 #include "vxtap/action.h"
 #include "vxtap/api.h"
 #include "vxtap/daemon.h"
 #include "vxtap/metrics.h"
 #include "vxtap/sigv4.h"
+
+/* libmicrohttpd, loaded by the first vx_api_start(). */
+static const struct vx_mhd *mhd;
 
 #define MAX_HEADERS 128
 #define MAX_THREADS 64
@@ -84,14 +87,14 @@ static enum MHD_Result send_xml(struct MHD_Connection *conn, unsigned status, ch
 	if (!xml)
 		return MHD_NO;
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, xml, MHD_RESPMEM_MUST_FREE);
+		mhd->create_response_from_buffer(len, xml, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(xml);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", "text/xml;charset=UTF-8");
-	enum MHD_Result rc = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
+	mhd->add_response_header(r, "Content-Type", "text/xml;charset=UTF-8");
+	enum MHD_Result rc = mhd->queue_response(conn, status, r);
+	mhd->destroy_response(r);
 	return rc;
 }
 
@@ -118,21 +121,21 @@ static enum MHD_Result send_metrics(struct MHD_Connection *conn, const char *soc
 	if (!body)
 		return MHD_NO;
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+		mhd->create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", VX_METRICS_CONTENT_TYPE);
-	enum MHD_Result rc = MHD_queue_response(conn, 200, r);
-	MHD_destroy_response(r);
+	mhd->add_response_header(r, "Content-Type", VX_METRICS_CONTENT_TYPE);
+	enum MHD_Result rc = mhd->queue_response(conn, 200, r);
+	mhd->destroy_response(r);
 	return rc;
 }
 
 static void peer_address(struct MHD_Connection *conn, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		mhd->get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	char host[INET6_ADDRSTRLEN] = "?", serv[8] = "?";
 	if (ci && ci->client_addr) {
 		socklen_t sl = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
@@ -224,7 +227,7 @@ static int authenticate(struct request *rq, struct MHD_Connection *conn, const c
 		return 0;
 	}
 	struct header_list h = {0};
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &h);
+	mhd->get_connection_values(conn, MHD_HEADER_KIND, collect_header, &h);
 	if (h.overflow) {
 		snprintf(code, codelen, "IncompleteSignature");
 		snprintf(msg, msglen, "The request has more than %d headers.", MAX_HEADERS);
@@ -392,14 +395,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (plen != 1 || rq->uri[0] != '/')
 			return send_error(conn, 404, "InvalidAction",
 					  "Requests go to the path /, the EC2 Query endpoint.");
-		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		const char *ct = mhd->lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_TYPE);
 		if (post && !is_form(ct))
 			return send_error(conn, 415, "UnsupportedProtocol",
 					  "The request body must be "
 					  "application/x-www-form-urlencoded (the EC2 Query "
 					  "protocol).");
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		const char *cl = mhd->lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > VX_API_MAX_BODY)
 			return send_error(conn, 413, "RequestEntityTooLarge",
@@ -568,6 +571,8 @@ struct vx_api *vx_api_start(const struct vx_api_options *opt, char *why, size_t 
 			 opt->address);
 		return NULL;
 	}
+	if (!(mhd = vx_mhd_load(why, whylen)))
+		return NULL;
 	struct vx_api *api = calloc(1, sizeof(*api));
 	if (!api) {
 		snprintf(why, whylen, "out of memory");
@@ -595,7 +600,7 @@ struct vx_api *vx_api_start(const struct vx_api_options *opt, char *why, size_t 
 		return NULL;
 	}
 	unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC;
-	api->mhd = MHD_start_daemon(
+	api->mhd = mhd->start_daemon(
 		flags, 0, NULL, NULL, on_request, api, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_LISTEN_SOCKET, api->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
@@ -620,8 +625,8 @@ void vx_api_stop(struct vx_api *api)
 	if (!api)
 		return;
 	if (api->mhd) {
-		MHD_quiesce_daemon(api->mhd);
-		MHD_stop_daemon(api->mhd);
+		mhd->quiesce_daemon(api->mhd);
+		mhd->stop_daemon(api->mhd);
 	}
 	if (api->listen_fd >= 0)
 		close(api->listen_fd);
