@@ -226,22 +226,34 @@ static unsigned digits(uint64_t v)
 	return t + 1 - (w < POW10[t]);
 }
 
+static inline void put_pair(char *at, unsigned v)
+{
+	memcpy(at, DIGIT_PAIRS + 2 * v, 2);
+}
+
+/* Four digits per step: the division that carries from one step to the
+ * next is the only chain; the digits of a step come from independent ones. */
 static char *w_u64(char *p, uint64_t v)
 {
 	unsigned n = digits(v);
 	char *e = p + n;
-	while (v >= 100) {
-		unsigned two = (unsigned)(v % 100) * 2;
-		v /= 100;
-		*--e = DIGIT_PAIRS[two + 1];
-		*--e = DIGIT_PAIRS[two];
+	while (v >= 10000) {
+		unsigned r = (unsigned)(v % 10000);
+		v /= 10000;
+		e -= 4;
+		put_pair(e, r / 100);
+		put_pair(e + 2, r % 100);
 	}
-	if (v >= 10) {
-		*--e = DIGIT_PAIRS[v * 2 + 1];
-		*--e = DIGIT_PAIRS[v * 2];
-	} else {
-		*--e = (char)('0' + v);
+	unsigned w = (unsigned)v;
+	if (w >= 100) {
+		e -= 2;
+		put_pair(e, w % 100);
+		w /= 100;
 	}
+	if (w >= 10)
+		put_pair(e - 2, w);
+	else
+		e[-1] = (char)('0' + w);
 	return p + n;
 }
 

@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t caplen = (uint32_t)(size - 2);
 	uint32_t wirelen = caplen + data[1];
 
-	memset(&pkt, 0, sizeof(pkt));
-	memset(&general, 0, sizeof(general));
+	memset(&pkt, 0xa5, sizeof(pkt)); /* a field left alone by one path shows */
+	memset(&general, 0xa5, sizeof(general));
 	vx_decode(&cfg, link, data + 2, caplen, wirelen, &pkt);
 	cfg.general_only = true;
 	vx_decode(&cfg, link, data + 2, caplen, wirelen, &general);
