@@ -22,6 +22,7 @@
 struct vx_nexthop {
 	int ifindex;
 	uint8_t src_mac[6], dst_mac[6];
+	int mtu; /* the interface's MTU; 0: unknown */
 };
 
 /* Resolve the way to dst (IPv4, network order). 0, or -1 with a reason. */

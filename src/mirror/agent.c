@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -61,11 +63,13 @@ struct member_health {
  * refreshed by the health thread; it outlives configurations. Workers read
  * it per packet under a sequence lock: w0 = destination MAC and the first
  * two bytes of the source MAC, w1 = the rest of the source MAC and the
- * interface index (0: not resolved, send on the IP path). */
+ * interface index (0: not resolved, send on the IP path), mtu = the
+ * interface's MTU (0: unknown). */
 struct member_link {
 	struct in_addr addr;
 	_Atomic uint32_t seq;
 	_Atomic uint64_t w0, w1;
+	_Atomic uint32_t mtu;
 	bool live;
 	int64_t next_refresh_ms;
 	char why[160]; /* why it is not resolved */
@@ -119,6 +123,38 @@ struct plan {
 	struct plan *next_retired;
 };
 
+/* The copies sent at the link layer go through a PACKET_TX_RING (TPACKET_V2)
+ * when the kernel gives one: each copy is encapsulated straight into a
+ * frame of the mapped ring and one send() per batch hands them all to the
+ * kernel, without a message to copy in per copy (see tx_flush). Frames
+ * start with a virtio_net_hdr (PACKET_VNET_HDR) whose hdr_len is the whole
+ * frame, so the kernel copies the frame into the skb instead of attaching
+ * the ring's page to it: a page lent from the ring is copied out again, to
+ * a page allocated per packet, wherever the copy is forwarded on this host
+ * (a veth, a target in a namespace), which measured slower than the copy
+ * (bench/RESULTS.md). With virtio headers the kernel no longer checks a
+ * frame against the interface's MTU; the worker does. Never
+ * PACKET_QDISC_BYPASS: the copies queue in the interface's qdisc. */
+#define TX_FRAME_SIZE 2048
+#define TX_BLOCK_SIZE (64 * 1024)
+#define TX_BLOCKS     32 /* 1024 frames, 2 MiB per worker */
+#define TX_FRAMES     (TX_BLOCK_SIZE / TX_FRAME_SIZE * TX_BLOCKS)
+#define TX_DATA       TPACKET_ALIGN(sizeof(struct tpacket2_hdr)) /* frame data, from the frame */
+#define TX_VNET       sizeof(struct virtio_net_hdr)
+/* The longest copy (Ethernet, outer headers, inner bytes) a frame holds;
+ * a longer one is sent with sendmmsg. */
+#define TX_MAX_COPY (TX_FRAME_SIZE - TX_DATA - TX_VNET)
+
+struct tx_ring {
+	int fd; /* -1: no ring, the copies go out with sendmmsg */
+	uint8_t *map;
+	uint32_t start; /* the first pending frame: where the kernel's next send starts */
+	uint32_t n;	/* pending frames: filled, not yet handed over (at most BATCH) */
+	int ifindex;	/* the interface of the pending frames */
+	uint8_t session_of[BATCH];
+	uint32_t inner[BATCH]; /* the inner bytes of each pending copy */
+};
+
 struct worker {
 	struct vx_agent *agent;
 	char ifname[IF_NAMESIZE];
@@ -135,6 +171,7 @@ struct worker {
 	struct vx_ring *ring;
 	int sock;    /* raw IP: members without a resolved next hop */
 	int l2_sock; /* AF_PACKET: frames with their Ethernet header */
+	struct tx_ring tx; /* the same, through a transmit ring */
 	char error[300];
 	_Atomic uint64_t frames, mirrored, not_selected, malformed, send_errors, link_layer;
 	_Atomic uint64_t excluded[VX_EXCL_COUNT];
@@ -152,6 +189,7 @@ struct vx_agent {
 	struct session_counters *counters;
 	struct member_health *health;
 	struct member_link *links;
+	bool tx_ring_warned; /* said once that a worker has no transmit ring */
 	pthread_t health_thread;
 	atomic_bool stop_health;
 	char last_error[300];
@@ -176,6 +214,7 @@ static int64_t now_ms(void)
 static void link_store(struct member_link *l, const struct vx_nexthop *nh)
 {
 	uint64_t w0 = 0, w1 = 0;
+	uint32_t mtu = 0;
 	if (nh) {
 		for (int i = 0; i < 6; i++)
 			w0 |= (uint64_t)nh->dst_mac[i] << (8 * i);
@@ -183,15 +222,18 @@ static void link_store(struct member_link *l, const struct vx_nexthop *nh)
 		for (int i = 2; i < 6; i++)
 			w1 |= (uint64_t)nh->src_mac[i] << (8 * (i - 2));
 		w1 |= (uint64_t)(uint32_t)nh->ifindex << 32;
+		mtu = nh->mtu > 0 ? (uint32_t)nh->mtu : 0;
 	}
 	atomic_fetch_add_explicit(&l->seq, 1, memory_order_acq_rel); /* odd: writing */
 	atomic_store_explicit(&l->w0, w0, memory_order_relaxed);
 	atomic_store_explicit(&l->w1, w1, memory_order_relaxed);
+	atomic_store_explicit(&l->mtu, mtu, memory_order_relaxed);
 	atomic_fetch_add_explicit(&l->seq, 1, memory_order_release);
 }
 
-/* The Ethernet header toward the member, or false: use the IP path. */
-static bool link_header(struct member_link *l, uint8_t eth[14], int *ifindex)
+/* The Ethernet header toward the member and the interface's MTU (0:
+ * unknown), or false: use the IP path. */
+static bool link_header(struct member_link *l, uint8_t eth[14], int *ifindex, uint32_t *mtu)
 {
 	if (!l)
 		return false;
@@ -201,6 +243,7 @@ static bool link_header(struct member_link *l, uint8_t eth[14], int *ifindex)
 		s1 = atomic_load_explicit(&l->seq, memory_order_acquire);
 		w0 = atomic_load_explicit(&l->w0, memory_order_relaxed);
 		w1 = atomic_load_explicit(&l->w1, memory_order_relaxed);
+		*mtu = atomic_load_explicit(&l->mtu, memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&l->seq, memory_order_relaxed);
 	} while (s1 != s2 || (s1 & 1));
@@ -633,6 +676,176 @@ static int send_batch(int sock, struct mmsghdr *msgs, const uint8_t *session_of,
 	return sent;
 }
 
+/* ---- the transmit ring ---- */
+
+static struct tpacket2_hdr *tx_frame(const struct tx_ring *r, uint32_t i)
+{
+	return (struct tpacket2_hdr *)(r->map + (size_t)(i % TX_FRAMES) * TX_FRAME_SIZE);
+}
+
+static uint32_t tx_status(const struct tpacket2_hdr *h)
+{
+	return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+}
+
+static void tx_set_status(struct tpacket2_hdr *h, uint32_t status)
+{
+	__atomic_store_n(&h->tp_status, status, __ATOMIC_RELEASE);
+}
+
+/* Map a transmit ring on a new AF_PACKET socket; 0, or -1 with the step
+ * that failed in why (the worker then sends with sendmmsg). The ring is not
+ * bound and does not bypass the qdisc: copies queue behind the interface's
+ * traffic control like the host's own packets. */
+static int tx_ring_open(struct tx_ring *r, uint32_t mark, int sndbuf, char *why, size_t whylen)
+{
+	const char *step = "socket";
+	r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0); /* protocol 0: sends only */
+	if (r->fd < 0)
+		goto fail;
+	step = "SO_MARK";
+	if (setsockopt(r->fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+		goto fail;
+	setsockopt(r->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	int version = TPACKET_V2, on = 1;
+	step = "PACKET_VERSION";
+	if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0)
+		goto fail;
+	step = "PACKET_VNET_HDR";
+	if (setsockopt(r->fd, SOL_PACKET, PACKET_VNET_HDR, &on, sizeof(on)) < 0)
+		goto fail;
+	struct tpacket_req req = {.tp_block_size = TX_BLOCK_SIZE,
+				  .tp_block_nr = TX_BLOCKS,
+				  .tp_frame_size = TX_FRAME_SIZE,
+				  .tp_frame_nr = TX_FRAMES};
+	step = "PACKET_TX_RING";
+	if (setsockopt(r->fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof(req)) < 0)
+		goto fail;
+	step = "mmap";
+	void *map = mmap(NULL, (size_t)TX_BLOCK_SIZE * TX_BLOCKS, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, r->fd, 0);
+	if (map == MAP_FAILED)
+		goto fail;
+	r->map = map;
+	r->start = r->n = 0;
+	r->ifindex = 0;
+	return 0;
+fail:
+	snprintf(why, whylen, "%s: %s", step, strerror(errno));
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	return -1;
+}
+
+static void tx_ring_close(struct tx_ring *r)
+{
+	if (r->map)
+		munmap(r->map, (size_t)TX_BLOCK_SIZE * TX_BLOCKS);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->map = NULL;
+	r->fd = -1;
+}
+
+/* Pending frame i failed on its own: shift the frames after it one slot
+ * back (the kernel starts again where it stopped, at frame i). Rare: only
+ * after an error of that frame. */
+static void tx_skip(struct tx_ring *r, uint32_t i)
+{
+	for (uint32_t j = i; j + 1 < r->n; j++) {
+		struct tpacket2_hdr *dst = tx_frame(r, r->start + j);
+		const struct tpacket2_hdr *src = tx_frame(r, r->start + j + 1);
+		memcpy((uint8_t *)dst + TX_DATA, (const uint8_t *)src + TX_DATA, src->tp_len);
+		dst->tp_len = src->tp_len;
+		tx_set_status(dst, TP_STATUS_SEND_REQUEST);
+		r->session_of[j] = r->session_of[j + 1];
+		r->inner[j] = r->inner[j + 1];
+	}
+	tx_set_status(tx_frame(r, r->start + r->n - 1), TP_STATUS_AVAILABLE);
+	r->n--;
+}
+
+/* Hand the pending frames to the kernel: one send() for all of them. The
+ * kernel sends them in ring order and stops at the first it cannot send
+ * (socket buffer or qdisc full: the frame stays TP_STATUS_SEND_REQUEST; a
+ * frame it refuses: TP_STATUS_WRONG_FORMAT). What went out counts as
+ * mirrored; what it would not take now is dropped and counted, as with
+ * sendmmsg, and its frames are free again. The kernel's next send starts
+ * at the first frame it did not take, so the next copy is written there. */
+static void tx_flush(struct tx_ring *r, struct batch_tally *t)
+{
+	uint32_t done = 0;
+	while (done < r->n) {
+		struct sockaddr_ll to = {.sll_family = AF_PACKET,
+					 .sll_protocol = htons(ETH_P_IP),
+					 .sll_ifindex = r->ifindex};
+		int err = 0;
+		if (sendto(r->fd, NULL, 0, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
+			err = errno;
+		uint32_t status = 0;
+		for (; done < r->n; done++) {
+			status = tx_status(tx_frame(r, r->start + done));
+			if (status & (TP_STATUS_SEND_REQUEST | TP_STATUS_WRONG_FORMAT))
+				break;
+			t->packets[r->session_of[done]]++;
+			t->bytes[r->session_of[done]] += r->inner[done];
+			t->link_layer++;
+		}
+		if (done == r->n)
+			break;
+		if (!(status & TP_STATUS_WRONG_FORMAT)) {
+			/* The send path is full: production traffic comes first. */
+			if (!err || err == EAGAIN || err == ENOBUFS)
+				break;
+			/* The interface is gone or down: no copy to it goes out. */
+			if (err == ENXIO || err == ENETDOWN) {
+				t->send_errors += r->n - done;
+				break;
+			}
+		}
+		/* An error that belongs to this frame: count it, skip it. */
+		t->send_errors++;
+		t->dropped_send[r->session_of[done]]++;
+		tx_skip(r, done);
+	}
+	for (uint32_t i = done; i < r->n; i++) {
+		t->dropped_send[r->session_of[i]]++;
+		tx_set_status(tx_frame(r, r->start + i), TP_STATUS_AVAILABLE);
+	}
+	r->start = (r->start + done) % TX_FRAMES;
+	r->n = 0;
+}
+
+/* The frame data (Ethernet header onward) for the next copy to ifindex, or
+ * NULL when the ring has no free frame (the kernel still holds it). Pending
+ * frames to another interface are handed over first: one send() names one
+ * interface. */
+static uint8_t *tx_claim(struct tx_ring *r, int ifindex, uint32_t copy_len, struct batch_tally *t)
+{
+	if (r->n && r->ifindex != ifindex)
+		tx_flush(r, t);
+	r->ifindex = ifindex;
+	struct tpacket2_hdr *h = tx_frame(r, r->start + r->n);
+	if (tx_status(h) & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING | TP_STATUS_WRONG_FORMAT))
+		return NULL;
+	uint8_t *d = (uint8_t *)h + TX_DATA;
+	/* hdr_len: the bytes the kernel copies into the skb's linear part. */
+	struct virtio_net_hdr vh = {.hdr_len = (uint16_t)copy_len};
+	memcpy(d, &vh, sizeof(vh));
+	h->tp_len = (uint32_t)(TX_VNET + copy_len);
+	return d + TX_VNET;
+}
+
+/* The frame claimed last is filled: it goes with the next flush. */
+static void tx_queue(struct tx_ring *r, int session, uint32_t inner)
+{
+	r->session_of[r->n] = (uint8_t)session;
+	r->inner[r->n] = inner;
+	tx_set_status(tx_frame(r, r->start + r->n), TP_STATUS_SEND_REQUEST);
+	r->n++;
+}
+
 static void flush_tally(struct worker *w, const struct plan_source *src, const struct batch_tally *t,
 			int nframes)
 {
@@ -696,8 +909,10 @@ static void *worker_main(void *arg)
 	dcfg.geneve_port = 0;
 	static __thread struct vx_ring_frame frames[BATCH];
 	static __thread struct vx_packet pkt;
-	/* Per batch, two lists of messages: frames with their Ethernet header
-	 * for the AF_PACKET socket, packets for the raw IP socket. */
+	/* Per batch, copies at the link layer go into the transmit ring (or,
+	 * without one or when too long for its frames, into a list of messages
+	 * for the AF_PACKET socket), packets for the raw IP socket into another
+	 * list of messages. */
 	static __thread uint8_t headers[BATCH][ETH_HEADER + VX_ENCAP_HEADROOM];
 	static __thread struct iovec iov[BATCH][2];
 	static __thread struct mmsghdr msgs[BATCH], l2_msgs[BATCH];
@@ -788,14 +1003,37 @@ static void *worker_main(void *arg)
 			if (inner < f->wirelen)
 				t.truncated[k]++;
 			uint8_t *hdr = headers[nbuf];
+			int ifindex;
+			uint32_t mtu;
+			bool l2 = w->l2_sock >= 0 && link_header(pm->link, hdr, &ifindex, &mtu);
+			uint32_t copy_len = ETH_HEADER + VX_ENCAP_HEADROOM + inner;
+			/* The ring's frames skip the kernel's MTU check: a copy
+			 * longer than the interface takes goes by sendmmsg, which
+			 * refuses it as before. */
+			if (l2 && w->tx.fd >= 0 && copy_len <= TX_MAX_COPY &&
+			    copy_len <= mtu + ETH_HEADER) {
+				/* Straight into a frame of the transmit ring. */
+				uint8_t *d = tx_claim(&w->tx, ifindex, copy_len, &t);
+				if (!d) {
+					t.dropped_send[k]++; /* the ring is full */
+					continue;
+				}
+				memcpy(d, hdr, ETH_HEADER);
+				vx_encap_headers(d + ETH_HEADER, src->src_ip,
+						 (const uint8_t *)&pm->dst.sin_addr.s_addr,
+						 vx_encap_source_port(hash), ntohs(pm->dst.sin_port),
+						 s->vni, inner);
+				memcpy(d + ETH_HEADER + VX_ENCAP_HEADROOM, f->data, inner);
+				tx_queue(&w->tx, k, inner);
+				continue;
+			}
 			struct iovec *v = iov[nbuf++];
 			vx_encap_headers(hdr + ETH_HEADER, src->src_ip,
 					 (const uint8_t *)&pm->dst.sin_addr.s_addr,
 					 vx_encap_source_port(hash), ntohs(pm->dst.sin_port), s->vni,
 					 inner);
 			v[1] = (struct iovec){(void *)f->data, inner};
-			int ifindex;
-			if (w->l2_sock >= 0 && link_header(pm->link, hdr, &ifindex)) {
+			if (l2) {
 				v[0] = (struct iovec){hdr, ETH_HEADER + VX_ENCAP_HEADROOM};
 				l2_to[nl2] = (struct sockaddr_ll){.sll_family = AF_PACKET,
 								  .sll_ifindex = ifindex,
@@ -818,8 +1056,10 @@ static void *worker_main(void *arg)
 			};
 			session_of[nmsg++] = (uint8_t)k;
 		}
+		if (w->tx.n)
+			tx_flush(&w->tx, &t);
 		if (nl2)
-			t.link_layer = (uint64_t)send_batch(w->l2_sock, l2_msgs, l2_session_of, nl2, &t);
+			t.link_layer += (uint64_t)send_batch(w->l2_sock, l2_msgs, l2_session_of, nl2, &t);
 		if (nmsg)
 			send_batch(w->sock, msgs, session_of, nmsg, &t);
 		flush_tally(w, src, &t, n);
@@ -837,6 +1077,7 @@ static struct worker *worker_start(struct vx_agent *a, const char *ifname, int f
 	w->agent = a;
 	w->sock = -1;
 	w->l2_sock = -1;
+	w->tx.fd = -1;
 	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
 	struct vx_ring_options ro = {.ifname = ifname,
 				     .block_count = a->opt.ring_block_count,
@@ -874,6 +1115,17 @@ static struct worker *worker_start(struct vx_agent *a, const char *ifname, int f
 	}
 	if (w->l2_sock >= 0)
 		setsockopt(w->l2_sock, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	/* The transmit ring for the link-layer copies; without it they go out
+	 * with sendmmsg on l2_sock, which also takes copies too long for a
+	 * frame of the ring. */
+	char why[160];
+	if (w->l2_sock >= 0 && tx_ring_open(&w->tx, a->opt.mark, sndbuf, why, sizeof(why)) < 0 &&
+	    !a->tx_ring_warned) {
+		a->tx_ring_warned = true;
+		fprintf(stderr,
+			"vxtap run: mirroring %s: no transmit ring (%s), copies sent with sendmmsg\n",
+			ifname, why);
+	}
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		snprintf(w->error, sizeof(w->error), "%s: cannot start a thread", ifname);
 		return w;
@@ -894,6 +1146,7 @@ static void worker_stop(struct worker *w)
 		close(w->sock);
 	if (w->l2_sock >= 0)
 		close(w->l2_sock);
+	tx_ring_close(&w->tx);
 	free(w);
 }
 
@@ -1102,8 +1355,9 @@ json_t *vx_agent_stats_json(struct vx_agent *a)
 		char addr[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &l->addr, addr, sizeof(addr));
 		int ifindex;
+		uint32_t mtu;
 		uint8_t eth[ETH_HEADER];
-		bool ok = link_header(l, eth, &ifindex);
+		bool ok = link_header(l, eth, &ifindex, &mtu);
 		json_t *o = json_pack("{s:s, s:b}", "Address", addr, "LinkLayer", ok);
 		if (o && !ok && l->why[0])
 			json_object_set_new(o, "Why", json_string(l->why));

@@ -172,6 +172,10 @@ int vx_nexthop_resolve(const uint8_t dst[4], struct vx_nexthop *out, char *why, 
 			rc = -1;
 		} else {
 			memcpy(nh.src_mac, ifr.ifr_hwaddr.sa_data, 6);
+			/* The agent checks its copies against it: frames of
+			 * its transmit ring skip the kernel's check. */
+			if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+				nh.mtu = ifr.ifr_mtu;
 		}
 		if (s >= 0)
 			close(s);
