@@ -154,10 +154,13 @@ static void *map_aligned(int fd, size_t len, uint64_t base)
 		munmap(r, span);
 		return MAP_FAILED;
 	}
+	/* The mapping covers whole pages: the rest starts at the next one. */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *end = at + ((len + page - 1) & ~(page - 1));
 	if (at > r)
 		munmap(r, (size_t)(at - r));
-	if (r + span > at + len)
-		munmap(at + len, (size_t)(r + span - (at + len)));
+	if (r + span > end)
+		munmap(end, (size_t)(r + span - end));
 	return map;
 }
 
