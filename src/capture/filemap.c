@@ -1,12 +1,11 @@
 /* filemap — a sliding read-only window over a regular file, for the pcap
  * file source.
  *
- * Mapping the page cache and touching it ahead of the reader is about twice
- * as fast as read() into a buffer: read() copies every byte, while a reader of
- * packet headers needs one or two cache lines of each record, and lines
- * prefetched in order stream from memory at full speed (see
- * vx_filemap_prefetch). Only a window (VX_FILEMAP_WINDOW) is mapped at a
- * time, so resident memory does not grow with the file.
+ * A mapped file whose cache lines the reader prefetches in order ahead of
+ * itself (pcapfile.c) is read in about half the time of read() into a
+ * buffer: the lines stream from memory once, where read() also copies every
+ * byte. Only a window (VX_FILEMAP_WINDOW) is mapped at a time, so resident
+ * memory does not grow with the file.
  *
  * A mapped file that is cut shorter while it is read would raise SIGBUS at the
  * first access past its new end. A process-wide handler catches the faults

@@ -100,12 +100,4 @@ int vx_filemap_window(struct vx_filemap *m, uint64_t at, const uint8_t **p, size
                       int *last, char *err, size_t errlen);
 void vx_filemap_close(struct vx_filemap *m);
 
-/* Ask for the cache lines of [from, to) ahead of their use: lines fetched in
- * order stream from memory, one line per record does not. */
-static inline void vx_filemap_prefetch(const uint8_t *from, const uint8_t *to)
-{
-	for (; from < to; from += 64)
-		__builtin_prefetch(from, 0, 0);
-}
-
 #endif
