@@ -29,10 +29,24 @@
 #include "vxtap/mirror_select.h"
 #include "vxtap/policy.h"
 
+/* What the capture workers of one interface share per flow log: its NODATA
+ * state (vxtap/flowmeter.h), so that a window none of them saw traffic in
+ * gets one NODATA record and a window another worker had traffic in gets
+ * none. Made once per interface; it must outlive the workers using it. */
+struct vx_flowlog_nodata_group;
+
+struct vx_flowlog_nodata_group *vx_flowlog_nodata_group_new(void);
+void vx_flowlog_nodata_group_free(struct vx_flowlog_nodata_group *g);
+
 struct vx_flowlog_live_options {
 	const char *root;   /* where non-directory destinations go */
 	uint32_t max_flows; /* per flow log and worker; 0: 1,000,000 */
 	const struct vx_host_services *services; /* what Amazon DNS is on this host */
+	/* With several workers on the interface: their group, and whether this
+	 * worker writes the NODATA records (exactly one does). NULL: this
+	 * worker alone decides NODATA. */
+	struct vx_flowlog_nodata_group *nodata_group;
+	bool nodata_writer;
 };
 
 struct vx_flowlog_live;

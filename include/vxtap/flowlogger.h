@@ -50,6 +50,11 @@ int vx_flowlogger_interface(struct vx_flowlogger *l, const char *interface_id,
 
 void vx_flowlogger_packet(struct vx_flowlogger *l, int iface, enum vx_flow_direction dir,
 			  enum vx_flow_action action, const struct vx_packet *p);
+/* NODATA decided with the other loggers of the interface: see
+ * vx_meter_share_nodata(). */
+int vx_flowlogger_share_nodata(struct vx_flowlogger *l, int iface, struct vx_meter_nodata *shared,
+				bool writer);
+
 /* A batch: see vx_meter_hash_batch() and vx_meter_packet_hashed(). */
 void vx_flowlogger_hash_batch(const struct vx_flowlogger *l, const struct vx_packet *pkts, int n,
 			      uint64_t *hashes);

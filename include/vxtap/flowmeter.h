@@ -31,6 +31,7 @@
 #ifndef VXTAP_FLOWMETER_H
 #define VXTAP_FLOWMETER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -63,6 +64,18 @@ struct vx_meter_stats {
 
 struct vx_meter;
 
+/* The NODATA state several meters share for one interface: capture workers
+ * that each meter a share of its flows. Traffic any of them meters marks
+ * its window; a window none of them saw traffic in gets one NODATA record,
+ * from the meter that writes for them all. Initialise with
+ * vx_meter_nodata_init(); it must outlive the meters. */
+struct vx_meter_nodata {
+	_Atomic int64_t last_window; /* start of the latest window with traffic */
+	_Atomic int64_t decided_to;  /* the writer has decided the windows before this */
+};
+
+void vx_meter_nodata_init(struct vx_meter_nodata *shared);
+
 /* NULL with a reason in err (bad options, out of memory). */
 struct vx_meter *vx_meter_new(const struct vx_meter_options *opt, char *err, size_t errlen);
 void vx_meter_free(struct vx_meter *m);
@@ -72,6 +85,16 @@ void vx_meter_free(struct vx_meter *m);
  * (an interface without IPv4: records keep the packets' addresses). */
 int vx_meter_add_interface(struct vx_meter *m, const char *interface_id,
 			   const uint8_t primary_ipv4[4]);
+
+/* Decide interface iface's NODATA records with the other meters sharing
+ * `shared`: this one writes them when `writer` (exactly one meter should),
+ * for windows none of them saw traffic in; a writer that saw no traffic
+ * itself publishes from the others' first window on. Each meter closes
+ * windows by its own clock: traffic of a window that another meter meters
+ * only after the writer closed that window does not take back its NODATA
+ * record. 0, or -1 for an unknown iface. */
+int vx_meter_share_nodata(struct vx_meter *m, int iface, struct vx_meter_nodata *shared,
+			  bool writer);
 
 /* Meter one decoded packet seen on interface `iface`. Packets without an IP
  * layer are counted and ignored. A packet of a later window closes the

@@ -39,6 +39,66 @@ struct vx_flowlog_live {
 	uint64_t never_logged_snapshot;
 };
 
+struct nodata_entry {
+	char id[32]; /* the flow log */
+	struct vx_meter_nodata state;
+};
+
+struct vx_flowlog_nodata_group {
+	pthread_mutex_t lock;
+	struct nodata_entry **entries; /* never moved: workers hold their states */
+	size_t n, cap;
+};
+
+struct vx_flowlog_nodata_group *vx_flowlog_nodata_group_new(void)
+{
+	struct vx_flowlog_nodata_group *g = calloc(1, sizeof(*g));
+	if (g)
+		pthread_mutex_init(&g->lock, NULL);
+	return g;
+}
+
+void vx_flowlog_nodata_group_free(struct vx_flowlog_nodata_group *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		free(g->entries[i]);
+	free(g->entries);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+/* The shared NODATA state of flow log `id`, made on first use; NULL when
+ * out of memory (the worker then decides NODATA alone). */
+static struct vx_meter_nodata *nodata_state(struct vx_flowlog_nodata_group *g, const char *id)
+{
+	struct vx_meter_nodata *found = NULL;
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->n && !found; i++)
+		if (!strcmp(g->entries[i]->id, id))
+			found = &g->entries[i]->state;
+	if (!found && g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 8;
+		struct nodata_entry **e = realloc(g->entries, cap * sizeof(*e));
+		if (e) {
+			g->entries = e;
+			g->cap = cap;
+		}
+	}
+	if (!found && g->n < g->cap) {
+		struct nodata_entry *e = calloc(1, sizeof(*e));
+		if (e) {
+			snprintf(e->id, sizeof(e->id), "%s", id);
+			vx_meter_nodata_init(&e->state);
+			g->entries[g->n++] = e;
+			found = &e->state;
+		}
+	}
+	pthread_mutex_unlock(&g->lock);
+	return found;
+}
+
 struct vx_flowlog_live *vx_flowlog_live_new(const struct vx_flowlog_live_options *o,
 					    const char *ifname)
 {
@@ -127,6 +187,12 @@ static void start_log(struct vx_flowlog_live *l, struct running_log *r,
 		r->logger = vx_flowlogger_new(&o, r->status, sizeof(r->status));
 	if (r->logger)
 		r->iface = vx_flowlogger_interface(r->logger, eni, primary);
+	struct vx_meter_nodata *shared =
+	    r->logger && r->iface >= 0 && l->opt.nodata_group
+		? nodata_state(l->opt.nodata_group, f->id)
+		: NULL;
+	if (shared)
+		vx_flowlogger_share_nodata(r->logger, r->iface, shared, l->opt.nodata_writer);
 }
 
 static void stop_log(struct running_log *r)

@@ -131,6 +131,12 @@ void vx_flowlogger_packet(struct vx_flowlogger *l, int iface, enum vx_flow_direc
 	publish_closed(l);
 }
 
+int vx_flowlogger_share_nodata(struct vx_flowlogger *l, int iface, struct vx_meter_nodata *shared,
+				bool writer)
+{
+	return vx_meter_share_nodata(l->meter, iface, shared, writer);
+}
+
 void vx_flowlogger_hash_batch(const struct vx_flowlogger *l, const struct vx_packet *pkts, int n,
 			      uint64_t *hashes)
 {

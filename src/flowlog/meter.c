@@ -1,6 +1,7 @@
 /* The flow-log meter (see vxtap/flowmeter.h). */
 #include "vxtap/flowmeter.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,10 @@ struct meter_iface {
 	bool seen;	      /* carried traffic once: idle windows get NODATA */
 	bool skipped;	      /* the full table skipped some of its packets this window */
 	uint32_t flows;	      /* records this window */
+	/* Shared with the other meters of the interface (vx_meter_share_nodata). */
+	struct vx_meter_nodata *shared;
+	bool writes_nodata; /* this meter writes the shared NODATA records */
+	bool marked;	    /* this window's traffic is marked in shared */
 };
 
 struct vx_meter {
@@ -74,6 +79,7 @@ struct vx_meter {
 	uint32_t index_max_mask;    /* all of it: at least twice max_flows */
 	uint32_t count;
 	bool open;	/* a window is open (traffic was seen once) */
+	bool flushed;	/* flushed once: start is where the next window starts */
 	int64_t start;	/* the open window's start, a multiple of the interval */
 	struct meter_iface ifaces[VX_METER_MAX_INTERFACES];
 	int n_ifaces;
@@ -132,6 +138,22 @@ void vx_meter_free(struct vx_meter *m)
 	free(m->entries);
 	free(m->index);
 	free(m);
+}
+
+void vx_meter_nodata_init(struct vx_meter_nodata *shared)
+{
+	atomic_init(&shared->last_window, INT64_MIN);
+	atomic_init(&shared->decided_to, INT64_MIN);
+}
+
+int vx_meter_share_nodata(struct vx_meter *m, int iface, struct vx_meter_nodata *shared,
+			  bool writer)
+{
+	if (iface < 0 || iface >= m->n_ifaces)
+		return -1;
+	m->ifaces[iface].shared = shared;
+	m->ifaces[iface].writes_nodata = writer;
+	return 0;
 }
 
 int vx_meter_add_interface(struct vx_meter *m, const char *interface_id,
@@ -203,6 +225,17 @@ static void emit_flow(struct vx_meter *m, const struct flow_entry *e)
 }
 
 /* Emit the open window's records and start the next window, empty. */
+/* NODATA for the open window: the interface carried traffic once and none
+ * in this window; when meters share the interface, none of them saw any and
+ * only the one that writes for them all says so. */
+static bool nodata(const struct vx_meter *m, const struct meter_iface *i)
+{
+	if (!i->shared)
+		return i->seen && !i->flows;
+	int64_t last = atomic_load_explicit(&i->shared->last_window, memory_order_acquire);
+	return i->writes_nodata && !i->flows && last != INT64_MIN && last < m->start;
+}
+
 static void close_window(struct vx_meter *m)
 {
 	for (uint32_t n = 0; n < m->count; n++)
@@ -211,10 +244,14 @@ static void close_window(struct vx_meter *m)
 		struct meter_iface *i = &m->ifaces[k];
 		if (i->skipped)
 			emit_status(m, i, VX_FLOW_SKIPDATA);
-		else if (i->seen && !i->flows)
+		else if (nodata(m, i))
 			emit_status(m, i, VX_FLOW_NODATA);
+		if (i->shared && i->writes_nodata)
+			atomic_store_explicit(&i->shared->decided_to, m->start + m->opt.interval_s,
+					      memory_order_release);
 		i->skipped = false;
 		i->flows = 0;
+		i->marked = false;
 	}
 	if (m->count > m->stats.peak_flows)
 		m->stats.peak_flows = m->count;
@@ -365,7 +402,18 @@ void vx_meter_packet_hashed(struct vx_meter *m, int iface, enum vx_flow_directio
 				 (action == VX_FLOW_REJECT ? KEY_REJECT : 0));
 
 	m->stats.packets++;
-	m->ifaces[iface].seen = true;
+	struct meter_iface *mi = &m->ifaces[iface];
+	mi->seen = true;
+	if (mi->shared && !mi->marked) {
+		/* Once per window: the window has traffic, for all the meters. */
+		int64_t last = atomic_load_explicit(&mi->shared->last_window, memory_order_relaxed);
+		while (last < m->start &&
+		       !atomic_compare_exchange_weak_explicit(&mi->shared->last_window, &last,
+							      m->start, memory_order_release,
+							      memory_order_relaxed))
+			;
+		mi->marked = true;
+	}
 	uint32_t mask = m->index_mask;
 	uint32_t slot = (uint32_t)h & mask;
 	struct flow_entry *e = NULL;
@@ -424,8 +472,33 @@ void vx_meter_packet_hashed(struct vx_meter *m, int iface, enum vx_flow_directio
 
 void vx_meter_advance(struct vx_meter *m, int64_t now_s)
 {
-	if (!m->open)
-		return; /* nothing is published before the first traffic */
+	if (!m->open) {
+		/* Nothing is published before the first traffic: this meter's,
+		 * or that of the meters it writes NODATA for. */
+		int64_t first = INT64_MAX;
+		for (int k = 0; k < m->n_ifaces; k++) {
+			const struct meter_iface *i = &m->ifaces[k];
+			if (!i->shared || !i->writes_nodata)
+				continue;
+			int64_t last = atomic_load_explicit(&i->shared->last_window,
+							    memory_order_acquire);
+			/* A writer before this one (a restarted worker)
+			 * decided the windows before decided_to. */
+			int64_t done = atomic_load_explicit(&i->shared->decided_to,
+							    memory_order_acquire);
+			if (last != INT64_MIN && done > last)
+				last = done;
+			if (last != INT64_MIN && last < first)
+				first = last;
+		}
+		if (first == INT64_MAX)
+			return;
+		/* After a flush, the windows already closed stay closed. */
+		if (m->flushed && first < m->start)
+			first = m->start;
+		m->open = true;
+		m->start = first;
+	}
 	int64_t w = window_of(m, now_s);
 	if (w > m->start)
 		advance_to(m, w);
@@ -436,6 +509,7 @@ void vx_meter_flush(struct vx_meter *m)
 	if (m->open)
 		close_window(m);
 	m->open = false; /* the next packet, if any, opens its own window */
+	m->flushed = true;
 }
 
 void vx_meter_get_stats(const struct vx_meter *m, struct vx_meter_stats *out)

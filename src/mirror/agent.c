@@ -190,6 +190,13 @@ struct vx_agent {
 	struct member_health *health;
 	struct member_link *links;
 	bool tx_ring_warned; /* said once that a worker has no transmit ring */
+	/* Per interface mirrored by several workers: their shared flow-log
+	 * NODATA state, kept for the agent's life (workers come and go). */
+	struct nodata_group_of {
+		char ifname[IF_NAMESIZE];
+		struct vx_flowlog_nodata_group *group;
+		struct nodata_group_of *next;
+	} *nodata_groups;
 	pthread_t health_thread;
 	atomic_bool stop_health;
 	char last_error[300];
@@ -1068,8 +1075,30 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* One capture worker on ifname; fanout_group as in struct vx_ring_options. */
-static struct worker *worker_start(struct vx_agent *a, const char *ifname, int fanout_group)
+/* The NODATA group of ifname's workers, made on first use; NULL when out of
+ * memory (each worker then decides NODATA alone). */
+static struct vx_flowlog_nodata_group *nodata_group(struct vx_agent *a, const char *ifname)
+{
+	struct nodata_group_of *g = a->nodata_groups;
+	while (g && strcmp(g->ifname, ifname))
+		g = g->next;
+	if (!g && (g = calloc(1, sizeof(*g))) != NULL) {
+		snprintf(g->ifname, sizeof(g->ifname), "%s", ifname);
+		if (!(g->group = vx_flowlog_nodata_group_new())) {
+			free(g);
+			return NULL;
+		}
+		g->next = a->nodata_groups;
+		a->nodata_groups = g;
+	}
+	return g ? g->group : NULL;
+}
+
+/* One capture worker on ifname; fanout_group as in struct vx_ring_options;
+ * nodata (NULL: a lone worker) and nodata_writer as in struct
+ * vx_flowlog_live_options. */
+static struct worker *worker_start(struct vx_agent *a, const char *ifname, int fanout_group,
+				   struct vx_flowlog_nodata_group *nodata, bool nodata_writer)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -1090,7 +1119,9 @@ static struct worker *worker_start(struct vx_agent *a, const char *ifname, int f
 	if (a->opt.flow_log_root) {
 		struct vx_flowlog_live_options lo = {.root = a->opt.flow_log_root,
 						     .max_flows = a->opt.flow_table_size,
-						     .services = &a->services};
+						     .services = &a->services,
+						     .nodata_group = nodata,
+						     .nodata_writer = nodata_writer};
 		w->flowlogs = vx_flowlog_live_new(&lo, ifname);
 	}
 	/* A raw socket: the outer IPv4 header is ours (source port per flow). */
@@ -1164,8 +1195,12 @@ static unsigned running_workers(const struct vx_agent *a, const char *ifname)
 static void start_source(struct vx_agent *a, const char *ifname, unsigned n)
 {
 	int group = n > 1 ? VX_RING_FANOUT_NEW : -1;
+	/* Several workers meter shares of the interface's flows: one NODATA
+	 * decision for them all, written by the first. */
+	struct vx_flowlog_nodata_group *nodata =
+	    n > 1 && a->opt.flow_log_root ? nodata_group(a, ifname) : NULL;
 	for (unsigned i = 0; i < n; i++) {
-		struct worker *w = worker_start(a, ifname, group);
+		struct worker *w = worker_start(a, ifname, group, nodata, i == 0);
 		if (!w)
 			return;
 		w->next = a->workers;
@@ -1413,6 +1448,12 @@ void vx_agent_free(struct vx_agent *a)
 		struct member_link *l = a->links;
 		a->links = l->next;
 		free(l);
+	}
+	while (a->nodata_groups) {
+		struct nodata_group_of *g = a->nodata_groups;
+		a->nodata_groups = g->next;
+		vx_flowlog_nodata_group_free(g->group);
+		free(g);
 	}
 	pthread_mutex_destroy(&a->lock);
 	free(a);

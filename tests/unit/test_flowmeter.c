@@ -236,6 +236,75 @@ static void test_nodata(void **state)
 	vx_meter_free(m);
 }
 
+/* Two capture workers meter one interface: NODATA is one record, from the
+ * writer, for a window neither saw traffic in, even when all the traffic
+ * went to the other worker. */
+static void test_nodata_shared_by_workers(void **state)
+{
+	(void)state;
+	struct vx_meter_nodata shared;
+	vx_meter_nodata_init(&shared);
+	struct vx_meter *w1 = meter(60, 0, 1);
+	struct vx_meter *w0 = meter(60, 0, 1);
+	int a0 = vx_meter_add_interface(w0, "eni-a", PRIMARY);
+	int a1 = vx_meter_add_interface(w1, "eni-a", PRIMARY);
+	assert_int_equal(vx_meter_share_nodata(w0, a0, &shared, true), 0);
+	assert_int_equal(vx_meter_share_nodata(w1, a1, &shared, false), 0);
+	assert_int_equal(vx_meter_share_nodata(w1, 7, &shared, false), -1);
+
+	vx_meter_advance(w0, 5000); /* no traffic anywhere yet */
+	feed(w1, a1, VX_FLOW_INGRESS, pkt("10.0.0.1", 5, "172.31.16.139", 6, 17, 100, 0, 6010));
+	vx_meter_advance(w0, 6059); /* the window is still open */
+	assert_int_equal(n_records, 0);
+	vx_meter_advance(w1, 6070);
+	assert_int_equal(n_records, 1);
+	assert_int_equal(records[0].log_status, VX_FLOW_OK);
+	vx_meter_advance(w0, 6070); /* 6000-6059 had traffic, on the other worker */
+	assert_int_equal(n_records, 1);
+
+	vx_meter_advance(w1, 6130); /* 6060-6119: none; not this worker's to say */
+	assert_int_equal(n_records, 1);
+	vx_meter_advance(w0, 6130);
+	assert_int_equal(n_records, 2);
+	assert_int_equal(records[1].log_status, VX_FLOW_NODATA);
+	assert_int_equal(records[1].start, 6060);
+
+	feed(w0, a0, VX_FLOW_INGRESS, pkt("10.0.0.1", 5, "172.31.16.139", 6, 17, 100, 0, 6125));
+	vx_meter_advance(w1, 6190);
+	vx_meter_advance(w0, 6190);
+	assert_int_equal(n_records, 3);
+	assert_int_equal(records[2].log_status, VX_FLOW_OK);
+	assert_int_equal(records[2].start, 6125);
+
+	vx_meter_flush(w1);
+	vx_meter_flush(w0); /* the open window, 6180-6239, idle: one NODATA */
+	assert_int_equal(n_records, 4);
+	assert_int_equal(records[3].log_status, VX_FLOW_NODATA);
+	assert_int_equal(records[3].start, 6180);
+	struct vx_meter_stats st;
+	vx_meter_get_stats(w1, &st);
+	assert_int_equal(st.nodata, 0);
+	vx_meter_get_stats(w0, &st);
+	assert_int_equal(st.nodata, 2);
+	vx_meter_free(w0);
+	vx_meter_free(w1);
+
+	/* A writer started again (a restarted worker) goes on from the
+	 * windows decided before it, without repeating them. */
+	size_t before = n_records;
+	struct vx_meter *w2 = meter(60, 0, 1);
+	n_records = before;
+	int a2 = vx_meter_add_interface(w2, "eni-a", PRIMARY);
+	vx_meter_share_nodata(w2, a2, &shared, true);
+	vx_meter_advance(w2, 6250);
+	assert_int_equal(n_records, before);
+	vx_meter_advance(w2, 6310);
+	assert_int_equal(n_records, before + 1);
+	assert_int_equal(records[before].log_status, VX_FLOW_NODATA);
+	assert_int_equal(records[before].start, 6240);
+	vx_meter_free(w2);
+}
+
 /* A full table skips the packets of new flows, counts them, and the window
  * gets one SKIPDATA record for the interface; known flows keep counting. */
 static void test_skipdata_when_full(void **state)
@@ -583,6 +652,7 @@ int main(void)
 	    cmocka_unit_test(test_primary_address_substitution),
 	    cmocka_unit_test(test_windows_split_long_flows),
 	    cmocka_unit_test(test_nodata),
+	    cmocka_unit_test(test_nodata_shared_by_workers),
 	    cmocka_unit_test(test_skipdata_when_full),
 	    cmocka_unit_test(test_action_and_interface_split_records),
 	    cmocka_unit_test(test_order_independent_of_seed),
