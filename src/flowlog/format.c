@@ -119,12 +119,17 @@ static int lookup(const char *name, size_t n)
 	return -1;
 }
 
+static void octets_init(void);
+static pthread_once_t octets_once = PTHREAD_ONCE_INIT;
+
 /* A LogFormat is ${field} tokens separated by single spaces (SPEC.md §2.2). */
 int vx_flowlog_format_parse(const char *text, struct vx_flowlog_format *out, char *err,
                             size_t errlen)
 {
 	struct vx_flowlog_format f = {.count = 0};
 	const char *p = text;
+	/* Rendering needs the octet table: made here, once, not per address. */
+	pthread_once(&octets_once, octets_init);
 	if (!*p)
 		return fail(err, errlen, "A log format names at least one ${field}.");
 	while (*p) {
@@ -294,8 +299,6 @@ static void octets_init(void)
 
 static char *ip4_text(char *p, const uint8_t *a)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, octets_init);
 	for (int i = 0; i < 4; i++) {
 		memcpy(p, OCTETS[a[i]].s, 4);
 		p += OCTETS[a[i]].len + 1;

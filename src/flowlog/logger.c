@@ -127,8 +127,7 @@ int vx_flowlogger_interface(struct vx_flowlogger *l, const char *interface_id,
 void vx_flowlogger_packet(struct vx_flowlogger *l, int iface, enum vx_flow_direction dir,
 			  enum vx_flow_action action, const struct vx_packet *p)
 {
-	vx_meter_packet(l->meter, iface, dir, action, p);
-	publish_closed(l);
+	vx_flowlogger_packet_hashed(l, iface, dir, action, p, vx_meter_hash(l->meter, p));
 }
 
 int vx_flowlogger_share_nodata(struct vx_flowlogger *l, int iface, struct vx_meter_nodata *shared,
