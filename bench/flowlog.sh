@@ -39,20 +39,12 @@ while [[ $# -gt 0 ]]; do
 	*) echo "bench/flowlog.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
-for n in "$packets" "$runs" "$peer_runs"; do
-	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench/flowlog.sh: '$n' is not a positive count" >&2; exit 2; }
-done
-for bin in "$vxtap" "$gen"; do
-	[[ -x $bin ]] || { echo "bench/flowlog.sh: $bin not found; build first (scripts/setup.sh)" >&2; exit 2; }
-done
-if [[ $softflowd == 1 ]] && ! command -v softflowd >/dev/null; then
-	echo "bench/flowlog.sh: softflowd not installed; skipping it (apt-get install softflowd)" >&2
-	softflowd=0
-fi
-if [[ $nfpcapd == 1 ]] && ! command -v nfpcapd >/dev/null; then
-	echo "bench/flowlog.sh: nfpcapd not installed; skipping it (apt-get install nfdump)" >&2
-	nfpcapd=0
-fi
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
+bench_counts bench/flowlog.sh "$packets" "$runs" "$peer_runs"
+bench_built bench/flowlog.sh "$vxtap" "$gen"
+if [[ $softflowd == 1 ]] && ! bench_peer bench/flowlog.sh softflowd softflowd; then softflowd=0; fi
+if [[ $nfpcapd == 1 ]] && ! bench_peer bench/flowlog.sh nfpcapd nfdump; then nfpcapd=0; fi
 if [[ $perf == 1 ]] && ! command -v perf >/dev/null; then
 	echo "bench/flowlog.sh: perf not installed; --perf ignored" >&2
 	perf=0
@@ -61,8 +53,6 @@ fi
 out=$root/bench/out
 mkdir -p "$out"
 pcap=$out/plain-$packets.pcap
-# shellcheck source=bench/capture.sh
-. "$root/bench/capture.sh"
 bench_capture "$gen" "$pcap" --packets "$packets"
 
 # vxtap takes the host identity from its state store: a private, empty one,

@@ -37,28 +37,18 @@ while [[ $# -gt 0 ]]; do
 	*) echo "bench/run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
-for n in "$packets" "$runs" "$peer_runs"; do
-	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: '$n' is not a positive count" >&2; exit 2; }
-done
-for bin in "$vxtap" "$gen"; do
-	[[ -x $bin ]] || { echo "bench/run.sh: $bin not found; build first (scripts/setup.sh)" >&2; exit 2; }
-done
-if [[ $tshark == 1 ]] && ! command -v tshark >/dev/null; then
-	echo "bench/run.sh: tshark not installed; skipping it (apt-get install tshark)" >&2
-	tshark=0
-fi
-if [[ $tcpdump == 1 ]] && ! command -v tcpdump >/dev/null; then
-	echo "bench/run.sh: tcpdump not installed; skipping it (apt-get install tcpdump)" >&2
-	tcpdump=0
-fi
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
+bench_counts bench/run.sh "$packets" "$runs" "$peer_runs"
+bench_built bench/run.sh "$vxtap" "$gen"
+if [[ $tshark == 1 ]] && ! bench_peer bench/run.sh tshark tshark; then tshark=0; fi
+if [[ $tcpdump == 1 ]] && ! bench_peer bench/run.sh tcpdump tcpdump; then tcpdump=0; fi
 
 out=$root/bench/out
 mkdir -p "$out"
 kind=${encap:+vxlan}
 kind=${kind:-plain}
 pcap=$out/$kind-$packets.pcap
-# shellcheck source=bench/capture.sh
-. "$root/bench/capture.sh"
 # shellcheck disable=SC2086 # encap is one word or none
 bench_capture "$gen" "$pcap" --packets "$packets" $encap
 
