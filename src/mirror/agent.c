@@ -1017,28 +1017,28 @@ static void *worker_main(void *arg)
 			/* The ring's frames skip the kernel's MTU check: a copy
 			 * longer than the interface takes goes by sendmmsg, which
 			 * refuses it as before. */
+			/* Straight into a frame of the transmit ring, or into
+			 * the batch's headers for a message. */
+			uint8_t *frame = NULL;
 			if (l2 && w->tx.fd >= 0 && copy_len <= TX_MAX_COPY &&
 			    copy_len <= mtu + ETH_HEADER) {
-				/* Straight into a frame of the transmit ring. */
-				uint8_t *d = tx_claim(&w->tx, ifindex, copy_len, &t);
-				if (!d) {
+				frame = tx_claim(&w->tx, ifindex, copy_len, &t);
+				if (!frame) {
 					t.dropped_send[k]++; /* the ring is full */
 					continue;
 				}
-				memcpy(d, hdr, ETH_HEADER);
-				vx_encap_headers(d + ETH_HEADER, src->src_ip,
-						 (const uint8_t *)&pm->dst.sin_addr.s_addr,
-						 vx_encap_source_port(hash), ntohs(pm->dst.sin_port),
-						 s->vni, inner);
-				memcpy(d + ETH_HEADER + VX_ENCAP_HEADROOM, f->data, inner);
+				memcpy(frame, hdr, ETH_HEADER);
+			}
+			vx_encap_headers((frame ? frame : hdr) + ETH_HEADER, src->src_ip,
+					 (const uint8_t *)&pm->dst.sin_addr.s_addr,
+					 vx_encap_source_port(hash), ntohs(pm->dst.sin_port), s->vni,
+					 inner);
+			if (frame) {
+				memcpy(frame + ETH_HEADER + VX_ENCAP_HEADROOM, f->data, inner);
 				tx_queue(&w->tx, k, inner);
 				continue;
 			}
 			struct iovec *v = iov[nbuf++];
-			vx_encap_headers(hdr + ETH_HEADER, src->src_ip,
-					 (const uint8_t *)&pm->dst.sin_addr.s_addr,
-					 vx_encap_source_port(hash), ntohs(pm->dst.sin_port), s->vni,
-					 inner);
 			v[1] = (struct iovec){(void *)f->data, inner};
 			if (l2) {
 				v[0] = (struct iovec){hdr, ETH_HEADER + VX_ENCAP_HEADROOM};
