@@ -12,6 +12,7 @@
 #ifndef VXTAP_FLOWLOG_FORMAT_H
 #define VXTAP_FLOWLOG_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +94,9 @@ struct vx_flowlog_format {
 	uint8_t fields[VX_FLOWLOG_FIELDS_MAX]; /* enum vx_flowlog_field, in output order */
 	uint8_t count;
 	uint8_t version; /* the record's `version` value */
+	/* The fields are the default format's, in its order: OK records are
+	 * written by a straight path instead of the loop over fields. */
+	bool is_default;
 };
 
 /* Compile `text`. Returns 0 and fills *out, or -1 with *out untouched and a

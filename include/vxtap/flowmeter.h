@@ -41,12 +41,16 @@
 #define VX_METER_MAX_INTERFACES 1024
 
 typedef void (*vx_meter_emit_fn)(const struct vx_flow_record *r, void *ctx);
+/* Windows have closed: every record that ends before next_start has been
+ * emitted. */
+typedef void (*vx_meter_closed_fn)(int64_t next_start, void *ctx);
 
 struct vx_meter_options {
 	uint32_t max_flows;  /* flows tracked per window; 0: 1,000,000 */
 	uint32_t interval_s; /* 60 or 600; 0: 600 */
 	uint64_t seed;	     /* the table's hash seed; 0: random */
 	vx_meter_emit_fn emit;
+	vx_meter_closed_fn closed; /* optional; called with emit_ctx */
 	void *emit_ctx;
 };
 

@@ -28,6 +28,9 @@ struct vx_flowlog_stage {
 	struct mirrored_source full; /* stands for every source past the limit */
 	struct mirrored_source *last; /* the previous packet's source: most runs repeat it */
 	struct vx_flowlog_stage_stats stats;
+	/* Packets of interfaces the policy does not name: accepted without
+	 * asking it, and counted with its own accepted ones. */
+	uint64_t policy_unnamed;
 };
 
 /* "eni-" and 17 hex digits of a hash of bytes: stable names for interfaces
@@ -197,9 +200,11 @@ void vx_flowlog_stage_packet_hashed(struct vx_flowlog_stage *s, const struct vx_
 		return;
 	}
 	enum vx_flow_direction dir = egress ? VX_FLOW_EGRESS : VX_FLOW_INGRESS;
-	enum vx_flow_action action =
-		s->policy ? vx_policy_decide(s->policy, policy_iface, dir, p, p->ts.sec)
-			  : VX_FLOW_ACCEPT;
+	enum vx_flow_action action = VX_FLOW_ACCEPT;
+	if (policy_iface >= 0)
+		action = vx_policy_decide(s->policy, policy_iface, dir, p, p->ts.sec);
+	else
+		s->policy_unnamed++;
 	vx_flowlogger_packet_hashed(s->logger, iface, dir, action, p, hash);
 }
 
@@ -247,7 +252,7 @@ void vx_flowlog_stage_summary(const struct vx_flowlog_stage *s, struct vx_out *o
 	if (s->policy) {
 		struct vx_policy_stats ps;
 		vx_policy_get_stats(s->policy, &ps);
-		vx_out_counter(o, "policy.accepted", ps.accepted);
+		vx_out_counter(o, "policy.accepted", ps.accepted + s->policy_unnamed);
 		vx_out_counter(o, "policy.rejected", ps.rejected);
 		vx_out_counter(o, "policy.rejected_by_acl", ps.rejected_by_acl);
 		vx_out_counter(o, "policy.rejected_by_group", ps.rejected_by_group);

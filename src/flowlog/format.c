@@ -159,6 +159,12 @@ int vx_flowlog_format_parse(const char *text, struct vx_flowlog_format *out, cha
 		else if (*p)
 			return fail(err, errlen, "Fields are separated by exactly one space.");
 	}
+	static const uint8_t DEFAULT_FIELDS[] = {
+	    VX_FL_VERSION,  VX_FL_ACCOUNT_ID, VX_FL_INTERFACE_ID, VX_FL_SRCADDR, VX_FL_DSTADDR,
+	    VX_FL_SRCPORT,  VX_FL_DSTPORT,    VX_FL_PROTOCOL,	  VX_FL_PACKETS, VX_FL_BYTES,
+	    VX_FL_START,    VX_FL_END,	      VX_FL_ACTION,	  VX_FL_LOG_STATUS};
+	f.is_default = f.count == sizeof(DEFAULT_FIELDS) &&
+		       !memcmp(f.fields, DEFAULT_FIELDS, sizeof(DEFAULT_FIELDS));
 	*out = f;
 	return 0;
 }
@@ -421,6 +427,22 @@ size_t vx_flowlog_format_header(const struct vx_flowlog_format *f, char *buf, si
 	return finish(&o, buf);
 }
 
+/* A time in seconds: the ten digits of any time from 2001 to 2286 in five
+ * pairs, other values as w_i64() writes them. */
+static inline char *w_time(char *p, int64_t t)
+{
+	if (t < 1000000000 || t > 9999999999)
+		return w_i64(p, t);
+	uint64_t v = (uint64_t)t;
+	unsigned lo = (unsigned)(v % 10000), mid = (unsigned)(v / 10000 % 10000);
+	put_pair(p, (unsigned)(v / 100000000));
+	put_pair(p + 2, mid / 100);
+	put_pair(p + 4, mid % 100);
+	put_pair(p + 6, lo / 100);
+	put_pair(p + 8, lo % 100);
+	return p + 10;
+}
+
 /* The record's line at p, which has room for VX_FLOWLOG_VALUE_MAX + 1 bytes
  * per field and one more; returns its end, or NULL when a meta value is
  * longer than VX_FLOWLOG_VALUE_MAX (the line bound does not hold then). */
@@ -459,10 +481,10 @@ static char *render_line(const struct vx_flowlog_format *f, const struct vx_flow
 			break;
 		}
 		case VX_FL_START:
-			p = w_i64(p, r->start);
+			p = w_time(p, r->start);
 			break;
 		case VX_FL_END:
-			p = w_i64(p, r->end);
+			p = w_time(p, r->end);
 			break;
 		case VX_FL_LOG_STATUS: {
 			unsigned st = r->log_status <= VX_FLOW_SKIPDATA ? r->log_status : 2;
@@ -560,6 +582,54 @@ static char *render_line(const struct vx_flowlog_format *f, const struct vx_flow
 	return p;
 }
 
+/* An OK record in the default format: the fields in a straight line, which
+ * costs well under half of the loop over fields in render_line() (the unit
+ * tests compare the two on random records). Same contract as render_line(). */
+static char *render_default(const struct vx_flow_record *r, const struct vx_flow_meta *m, char *p)
+{
+	const char *account = m ? m->account_id : NULL;
+	size_t n = account ? strnlen(account, VX_FLOWLOG_VALUE_MAX + 1) : 0;
+	if (n > VX_FLOWLOG_VALUE_MAX)
+		return NULL;
+	p = w_word(p, "2 \0\0\0\0\0", 2);
+	if (n) {
+		memcpy(p, account, n);
+		p += n;
+	} else {
+		p = w_dash(p);
+	}
+	*p++ = ' ';
+	n = strnlen(r->interface_id, sizeof(r->interface_id));
+	memcpy(p, r->interface_id, sizeof(r->interface_id));
+	p = n ? p + n : w_dash(p);
+	*p++ = ' ';
+	if (r->family == 4) {
+		p = ip4_text(p, r->srcaddr);
+		*p++ = ' ';
+		p = ip4_text(p, r->dstaddr);
+	} else {
+		p = w_addr(p, r->family, r->srcaddr);
+		*p++ = ' ';
+		p = w_addr(p, r->family, r->dstaddr);
+	}
+	*p++ = ' ';
+	p = w_u64(p, r->srcport);
+	*p++ = ' ';
+	p = w_u64(p, r->dstport);
+	*p++ = ' ';
+	p = dec_u8(p, r->protocol);
+	*p++ = ' ';
+	p = w_u64(p, r->packets);
+	*p++ = ' ';
+	p = w_u64(p, r->bytes);
+	*p++ = ' ';
+	p = w_time(p, r->start);
+	*p++ = ' ';
+	p = w_time(p, r->end);
+	p = w_word(p, r->action == VX_FLOW_REJECT ? " REJECT " : " ACCEPT ", 8);
+	return w_word(p, "OK\n\0\0\0\0\0", 3);
+}
+
 size_t vx_flowlog_render(const struct vx_flowlog_format *f, const struct vx_flow_record *r,
                          const struct vx_flow_meta *m, char *buf, size_t len)
 {
@@ -571,7 +641,8 @@ size_t vx_flowlog_render(const struct vx_flowlog_format *f, const struct vx_flow
 	size_t room = (size_t)f->count * (VX_FLOWLOG_VALUE_MAX + 1) + 1;
 	char scratch[VX_FLOWLOG_LINE_MAX];
 	char *line = len >= room ? buf : scratch;
-	char *end = render_line(f, r, m, line);
+	char *end = f->is_default && r->log_status == VX_FLOW_OK ? render_default(r, m, line)
+	                                                       : render_line(f, r, m, line);
 	size_t n = end ? (size_t)(end - line) : 0;
 	if (!end || n >= len) {
 		buf[0] = '\0';

@@ -16,7 +16,6 @@ struct vx_flowlogger {
 	enum traffic_type traffic;
 	struct vx_meter *meter;
 	struct vx_flowlog_sink *sink;
-	int64_t published_to; /* the meter's window start the sink last heard of */
 	char meta_text[6][64];
 	struct vx_flow_meta meta;
 	struct vx_flowlogger_stats stats;
@@ -41,14 +40,11 @@ static void on_record(const struct vx_flow_record *r, void *ctx)
 	vx_flowlog_sink_write(l->sink, r, l->line, n);
 }
 
-/* Tell the sink when a window has closed: its 5-minute files may be done. */
-static void publish_closed(struct vx_flowlogger *l)
+/* Tell the sink when windows have closed: its 5-minute files may be done. */
+static void on_closed(int64_t next_start, void *ctx)
 {
-	int64_t start = vx_meter_window_start(l->meter);
-	if (start != l->published_to) {
-		l->published_to = start;
-		vx_flowlog_sink_advance(l->sink, start);
-	}
+	struct vx_flowlogger *l = ctx;
+	vx_flowlog_sink_advance(l->sink, next_start);
 }
 
 static const char *keep(struct vx_flowlogger *l, int slot, const char *value)
@@ -106,6 +102,7 @@ struct vx_flowlogger *vx_flowlogger_new(const struct vx_flowlogger_options *o, c
 				      .interval_s = o->interval_s,
 				      .seed = o->seed,
 				      .emit = on_record,
+				      .closed = on_closed,
 				      .emit_ctx = l};
 	if (l->sink)
 		l->meter = vx_meter_new(&mo, err, errlen);
@@ -114,7 +111,6 @@ struct vx_flowlogger *vx_flowlogger_new(const struct vx_flowlogger_options *o, c
 		free(l);
 		return NULL;
 	}
-	l->published_to = INT64_MIN;
 	return l;
 }
 
@@ -147,13 +143,11 @@ void vx_flowlogger_packet_hashed(struct vx_flowlogger *l, int iface, enum vx_flo
 				 uint64_t hash)
 {
 	vx_meter_packet_hashed(l->meter, iface, dir, action, p, hash);
-	publish_closed(l);
 }
 
 void vx_flowlogger_tick(struct vx_flowlogger *l, int64_t now_s)
 {
 	vx_meter_advance(l->meter, now_s);
-	publish_closed(l);
 }
 
 int vx_flowlogger_flush(struct vx_flowlogger *l)

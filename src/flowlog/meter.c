@@ -281,6 +281,8 @@ static void advance_to(struct vx_meter *m, int64_t target)
 	}
 	while (m->start < target)
 		close_window(m);
+	if (m->opt.closed)
+		m->opt.closed(m->start, m->opt.emit_ctx);
 }
 
 /* The hash of a 5-tuple laid out as in struct vx_flow_key (ports zero when
@@ -289,10 +291,16 @@ static void advance_to(struct vx_meter *m, int64_t target)
  * finished writing it, which costs more than the hash. An IPv4 tuple's
  * addresses are 4 bytes each and the rest zeros: its 13 bytes that matter
  * are mixed as XXH3 mixes 9 to 16 bytes, with one multiplication. */
-static uint64_t tuple_hash(const struct vx_meter *m, const uint8_t *t, bool v6)
+static __attribute__((noinline)) uint64_t tuple_hash_v6(const struct vx_meter *m,
+							  const uint8_t *t)
+{
+	return XXH3_64bits_withSeed(t, TUPLE_LEN, m->opt.seed);
+}
+
+static inline uint64_t tuple_hash(const struct vx_meter *m, const uint8_t *t, bool v6)
 {
 	if (v6)
-		return XXH3_64bits_withSeed(t, TUPLE_LEN, m->opt.seed);
+		return tuple_hash_v6(m, t);
 	uint32_t src, dst, ports;
 	memcpy(&src, t, 4);
 	memcpy(&dst, t + 16, 4);

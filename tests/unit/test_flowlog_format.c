@@ -769,6 +769,16 @@ static void test_numbers(void **state)
 			expect_line(&g, &r, NULL, want);
 		}
 	}
+	/* Times either side of the ten-digit ones, and inside them. */
+	struct vx_flowlog_format t = compile("${start}");
+	static const int64_t TIMES[] = {99999999,   100000000,  999999999,   1000000000, 1000000001,
+					1700000059, 9999999999, 10000000000, -999999999, -1000000000};
+	for (size_t i = 0; i < sizeof(TIMES) / sizeof(TIMES[0]); i++) {
+		char want[32];
+		r.start = TIMES[i];
+		snprintf(want, sizeof(want), "%lld", (long long)TIMES[i]);
+		expect_line(&t, &r, NULL, want);
+	}
 }
 
 static const char *render_addr(const struct vx_flowlog_format *f, struct vx_flow_record *r,
@@ -891,11 +901,71 @@ static void test_line_max(void **state)
 	free(line);
 }
 
+/* The default format's straight path writes what the loop over fields
+ * writes, on random records: both address families and odd ones, every
+ * size of number, times before, inside and after the ten-digit range,
+ * empty and full interface IDs, with and without an account, and buffers
+ * too small by one. */
+static void test_default_path_equals_general(void **state)
+{
+	(void)state;
+	struct vx_flowlog_format fast = compile(VX_FLOWLOG_DEFAULT_FORMAT);
+	struct vx_flowlog_format general = fast;
+	assert_true(fast.is_default);
+	general.is_default = false;
+	assert_false(compile("${version} ${account-id}").is_default);
+	static const int64_t TIMES[] = {0,	     -1,	  -1700000000, 999999999,
+					1000000000, 1700000000, 9999999999,  10000000000,
+					INT64_MAX,  INT64_MIN};
+	static const uint8_t FAMILIES[] = {4, 4, 4, 6, 6, 0, 5};
+	struct vx_flow_meta meta = HOST;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	char a[VX_FLOWLOG_LINE_MAX], b[VX_FLOWLOG_LINE_MAX];
+	for (int i = 0; i < 20000; i++) {
+		struct vx_flow_record r;
+		memset(&r, 0, sizeof(r));
+		uint8_t bytes[64];
+		for (size_t k = 0; k < sizeof(bytes); k += 8) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			memcpy(bytes + k, &x, 8);
+		}
+		r.log_status = VX_FLOW_OK;
+		r.family = FAMILIES[bytes[0] % sizeof(FAMILIES)];
+		memcpy(r.srcaddr, bytes + 8, 16);
+		memcpy(r.dstaddr, bytes + 24, 16);
+		if (bytes[1] & 1) /* IPv4-mapped and runs of zeros */
+			memset(r.srcaddr, 0, 10 + bytes[2] % 4);
+		r.srcport = (uint16_t)(bytes[3] << 8 | bytes[4]) >> (bytes[5] % 16);
+		r.dstport = (uint16_t)(bytes[6] << 8 | bytes[7]) >> (bytes[40] % 16);
+		r.protocol = bytes[41];
+		memcpy(&r.packets, bytes + 42, 4);
+		r.packets >>= bytes[46] % 32;
+		memcpy(&r.bytes, bytes + 48, 8);
+		r.bytes >>= bytes[47] % 64;
+		r.start = TIMES[bytes[56] % 10] + (int64_t)(bytes[57] % 3) - 1;
+		r.end = bytes[58] & 1 ? r.start + bytes[59] : TIMES[bytes[59] % 10];
+		r.action = bytes[60] & 1 ? VX_FLOW_REJECT : VX_FLOW_ACCEPT;
+		size_t id_len = bytes[61] % 4 == 0 ? 0 : bytes[61] % sizeof(r.interface_id);
+		memset(r.interface_id, 'e', id_len);
+		meta.account_id = bytes[62] % 4 == 0 ? NULL : bytes[62] % 4 == 1 ? "" : HOST.account_id;
+		size_t len = bytes[63] % 8 == 0 ? 0 : sizeof(a);
+		size_t na = vx_flowlog_render(&fast, &r, &meta, a, sizeof(a));
+		size_t nb = vx_flowlog_render(&general, &r, &meta, b, sizeof(b));
+		assert_int_equal(na, nb);
+		assert_string_equal(a, b);
+		if (len == 0 && na > 0) { /* one byte short of the line and its NUL */
+			assert_int_equal(vx_flowlog_render(&fast, &r, &meta, a, na), 0);
+			assert_int_equal(vx_flowlog_render(&general, &r, &meta, b, na), 0);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_field_table),
 	    cmocka_unit_test(test_default_format),
+	    cmocka_unit_test(test_default_path_equals_general),
 	    cmocka_unit_test(test_versions),
 	    cmocka_unit_test(test_parse_errors),
 	    cmocka_unit_test(test_field_limit),
