@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -73,7 +72,11 @@ struct vx_flowlog_sink {
 
 	FILE *out;
 	bool own_out; /* opened from append_path: closed with the sink */
-	char *out_buf; /* its stdio buffer */
+	/* Lines gathered for out, OUT_BUFFER bytes, and how many records they
+	 * hold; NULL for a terminal, which gets each line as it comes. */
+	char *pend;
+	size_t pend_used;
+	uint64_t pend_records;
 
 	struct vx_flowlog_sink_stats stats;
 	bool failing; /* the last operation failed: the next failure is not printed */
@@ -132,17 +135,11 @@ static int write_all(int fd, const void *p, size_t n)
 static int mkdir_p(const char *path);
 
 /* Lines leave in large writes: with stdio's default buffer (a page) a run
- * would make a system call every few dozen records. The buffer is flushed
- * whenever a window is published, so nothing waits in it longer than with
- * a small one. A terminal keeps its line buffering. */
+ * would make a system call every few dozen records. The sink gathers them
+ * in a buffer of its own, written out whenever a window is published, so
+ * nothing waits in it longer than with a small one. A terminal gets each
+ * line as it comes. */
 #define OUT_BUFFER (1u << 20)
-
-static void buffer_stdout(void)
-{
-	static char buf[OUT_BUFFER];
-	if (!isatty(STDOUT_FILENO))
-		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
-}
 
 /* STDOUT kind to a file: lines appended, its directory made first. */
 static int open_append(struct vx_flowlog_sink *s, const char *path, char *err, size_t errlen)
@@ -163,8 +160,6 @@ static int open_append(struct vx_flowlog_sink *s, const char *path, char *err, s
 	}
 	s->out = f;
 	s->own_out = true;
-	if ((s->out_buf = malloc(OUT_BUFFER)) != NULL)
-		setvbuf(f, s->out_buf, _IOFBF, OUT_BUFFER);
 	return 0;
 }
 
@@ -667,9 +662,45 @@ static int cw_write(struct vx_flowlog_sink *s, const struct vx_flow_record *r, c
 
 /* ---- stdout -------------------------------------------------------------- */
 
+/* The gathered lines to out, through stdio's buffer to the file; when that
+ * fails, their records are lost. */
+static int out_drain(struct vx_flowlog_sink *s)
+{
+	if (!s->pend_used)
+		return 0;
+	size_t n = s->pend_used;
+	uint64_t records = s->pend_records;
+	s->pend_used = 0;
+	s->pend_records = 0;
+	if (fwrite(s->pend, 1, n, s->out) != n || fflush(s->out) != 0) {
+		sink_fail(s, "cannot write the output: %s", strerror(errno));
+		s->stats.records_lost += records;
+		return -1;
+	}
+	return 0;
+}
+
 static int out_write(struct vx_flowlog_sink *s, const char *line, size_t len, bool add_nl)
 {
-	if (fwrite(line, 1, len, s->out) != len || (add_nl && fputc('\n', s->out) == EOF)) {
+	size_t need = len + (add_nl ? 1 : 0);
+	/* A copy into the sink's own buffer costs a fraction of a call into
+	 * stdio per record. */
+	if (s->pend && need <= OUT_BUFFER) {
+		if (s->pend_used + need > OUT_BUFFER && out_drain(s) < 0) {
+			s->stats.records_lost++;
+			return -1;
+		}
+		memcpy(s->pend + s->pend_used, line, len);
+		if (add_nl)
+			s->pend[s->pend_used + len] = '\n';
+		s->pend_used += need;
+		s->pend_records++;
+		s->stats.bytes_written += need;
+		s->failing = false;
+		return 0;
+	}
+	if (out_drain(s) < 0 || fwrite(line, 1, len, s->out) != len ||
+	    (add_nl && fputc('\n', s->out) == EOF)) {
 		sink_fail(s, "cannot write the output: %s", strerror(errno));
 		s->stats.records_lost++;
 		return -1;
@@ -681,6 +712,8 @@ static int out_write(struct vx_flowlog_sink *s, const char *line, size_t len, bo
 
 static int out_flush(struct vx_flowlog_sink *s)
 {
+	if (out_drain(s) < 0)
+		return -1;
 	if (fflush(s->out) != 0) {
 		sink_fail(s, "cannot write the output: %s", strerror(errno));
 		return -1;
@@ -844,7 +877,7 @@ static void sink_free(struct vx_flowlog_sink *s)
 {
 	if (s->own_out)
 		fclose(s->out);
-	free(s->out_buf);
+	free(s->pend);
 	for (int i = 0; i < VX_FLOWLOG_SINK_OPEN_PERIODS; i++) {
 		struct s3_file *f = s->files[i];
 
@@ -896,10 +929,6 @@ struct vx_flowlog_sink *vx_flowlog_sink_open(const struct vx_flowlog_sink_option
 	}
 	s->kind = o->kind;
 	s->out = o->out ? o->out : stdout;
-	if (o->kind == VX_FLOWLOG_SINK_STDOUT && s->out == stdout && !o->append_path) {
-		static pthread_once_t once = PTHREAD_ONCE_INIT;
-		pthread_once(&once, buffer_stdout);
-	}
 	if (o->kind == VX_FLOWLOG_SINK_STDOUT && o->append_path) {
 		rc = open_append(s, o->append_path, err, errlen);
 	} else if (o->kind != VX_FLOWLOG_SINK_STDOUT && !(s->directory = dir_dup(o->directory))) {
@@ -909,6 +938,11 @@ struct vx_flowlog_sink *vx_flowlog_sink_open(const struct vx_flowlog_sink_option
 		rc = open_s3(s, o, err, errlen);
 	} else if (o->kind == VX_FLOWLOG_SINK_CLOUDWATCH_DIR) {
 		rc = open_cloudwatch(s, o, err, errlen);
+	}
+	if (rc == 0 && o->kind == VX_FLOWLOG_SINK_STDOUT && !isatty(fileno(s->out)) &&
+	    !(s->pend = malloc(OUT_BUFFER))) {
+		set_err(err, errlen, "out of memory");
+		rc = -1;
 	}
 	if (rc < 0) {
 		sink_free(s);

@@ -826,10 +826,13 @@ static void stdout_error(void **state)
 	s = vx_flowlog_sink_open(&o, err, sizeof(err));
 	assert_non_null(s);
 	make_line(&l, "eni-63e3e655", 10, 20, 1);
-	sink_put(s, &l); /* buffered */
+	for (int i = 0; i < 3; i++)
+		sink_put(s, &l); /* buffered */
 	assert_int_equal(vx_flowlog_sink_flush(s), -1);
 	vx_flowlog_sink_get_stats(s, &st);
 	assert_int_equal(st.write_errors, 1);
+	assert_int_equal(st.records, 3);
+	assert_int_equal(st.records_lost, 3); /* the buffered ones */
 	assert_non_null(strstr(vx_flowlog_sink_error(s), "No space left"));
 	vx_flowlog_sink_close(s);
 	fclose(o.out);
