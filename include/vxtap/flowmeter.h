@@ -23,7 +23,9 @@
  *         vx_meter_flush() (shutdown, end of file). A window's records come
  *         in the order their flows were first seen, then its SKIPDATA and
  *         NODATA records in the order the interfaces were registered. Those
- *         carry the window's first and last second as start and end.
+ *         carry the window's first and last second as start and end. When a
+ *         packet or the clock has closed windows, a second callback (if set)
+ *         says where the open window now starts.
  *
  * Memory is allocated once: per tracked flow one 64-byte entry and two to
  * four 4-byte index slots, at most 80 bytes. The packet path does not
@@ -125,10 +127,6 @@ void vx_meter_advance(struct vx_meter *m, int64_t now_s);
 void vx_meter_flush(struct vx_meter *m);
 
 void vx_meter_get_stats(const struct vx_meter *m, struct vx_meter_stats *out);
-
-/* The open window's start (Unix seconds; every record emitted so far ended
- * before it), or INT64_MIN before the first packet. */
-int64_t vx_meter_window_start(const struct vx_meter *m);
 
 /* AWS's tcp-flags of one TCP header's flags (SPEC.md §2.5). */
 static inline uint8_t vx_flow_tcp_flags(uint8_t tcp)

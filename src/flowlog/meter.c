@@ -524,8 +524,3 @@ void vx_meter_get_stats(const struct vx_meter *m, struct vx_meter_stats *out)
 {
 	*out = m->stats;
 }
-
-int64_t vx_meter_window_start(const struct vx_meter *m)
-{
-	return m->open ? m->start : INT64_MIN;
-}
