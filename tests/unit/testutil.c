@@ -12,8 +12,9 @@ void tf_reset(struct tframe *f)
 
 void tf_bytes(struct tframe *f, const void *p, size_t n)
 {
-	if (f->len + n > sizeof(f->b))
-		n = sizeof(f->b) - f->len;
+	size_t room = f->len < sizeof(f->b) ? sizeof(f->b) - f->len : 0;
+	if (n > room)
+		n = room;
 	if (n == 0) /* p may be NULL then, and memcpy must not see it */
 		return;
 	memcpy(f->b + f->len, p, n);
