@@ -662,8 +662,9 @@ static int cw_write(struct vx_flowlog_sink *s, const struct vx_flow_record *r, c
 
 /* ---- stdout -------------------------------------------------------------- */
 
-/* The gathered lines to out, through stdio's buffer to the file; when that
- * fails, their records are lost. */
+/* The gathered lines to out; when that fails, their records are lost. They
+ * go in one write() where out has a descriptor, so that flow logs appending
+ * to one file (two of one Firehose stream) never split each other's lines. */
 static int out_drain(struct vx_flowlog_sink *s)
 {
 	if (!s->pend_used)
@@ -672,7 +673,10 @@ static int out_drain(struct vx_flowlog_sink *s)
 	uint64_t records = s->pend_records;
 	s->pend_used = 0;
 	s->pend_records = 0;
-	if (fwrite(s->pend, 1, n, s->out) != n || fflush(s->out) != 0) {
+	int fd = fileno(s->out);
+	int rc = fd >= 0 ? (fflush(s->out) == 0 ? write_all(fd, s->pend, n) : -1)
+			 : (fwrite(s->pend, 1, n, s->out) == n ? fflush(s->out) : -1);
+	if (rc != 0) {
 		sink_fail(s, "cannot write the output: %s", strerror(errno));
 		s->stats.records_lost += records;
 		return -1;
