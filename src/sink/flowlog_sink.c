@@ -664,7 +664,8 @@ static int cw_write(struct vx_flowlog_sink *s, const struct vx_flow_record *r, c
 
 /* The gathered lines to out; when that fails, their records are lost. They
  * go in one write() where out has a descriptor, so that flow logs appending
- * to one file (two of one Firehose stream) never split each other's lines. */
+ * to one file (two of one Firehose stream) do not cut into each other's
+ * lines. */
 static int out_drain(struct vx_flowlog_sink *s)
 {
 	if (!s->pend_used)
