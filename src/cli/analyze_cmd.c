@@ -429,6 +429,7 @@ int vx_cmd_analyze(int argc, char **argv)
 {
 	struct vx_analyze_config cfg;
 	const char *read_path = NULL, *listen_addr = NULL, *ifname = NULL;
+	bool dump = false, brief = false;
 	const char *filter = NULL, *output = NULL, *summary = NULL;
 	uint64_t snaplen = 0, rcvbuf = 32u << 20, health_port = 0, v;
 	int user_ports = 0, rc, opt;
@@ -449,11 +450,12 @@ int vx_cmd_analyze(int argc, char **argv)
 			ifname = optarg;
 			break;
 		case OPT_DUMP:
+			dump = true;
 			cfg.dump = VX_DUMP_LAYERS;
 			break;
 		case OPT_BRIEF:
-			if (cfg.dump != VX_DUMP_LAYERS)
-				cfg.dump = VX_DUMP_BRIEF;
+			brief = true;
+			cfg.dump = VX_DUMP_BRIEF;
 			break;
 		case OPT_HTTP:
 			cfg.http = true;
@@ -569,6 +571,11 @@ int vx_cmd_analyze(int argc, char **argv)
 	if (!!read_path + !!listen_addr + !!ifname != 1) {
 		fputs("vxtap analyze: give exactly one input: --read FILE, --listen ADDR:PORT or "
 		      "--interface IFACE\n",
+		      stderr);
+		return 2;
+	}
+	if (dump && brief) {
+		fputs("vxtap analyze: --dump and --brief are two forms of one listing; give one\n",
 		      stderr);
 		return 2;
 	}

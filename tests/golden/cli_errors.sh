@@ -49,6 +49,7 @@ expect bad-count 2 "--count: invalid value 'ten' \(allowed: a positive number\)"
 expect bad-port 2 "--vxlan-port: invalid value '70000' \(allowed: 1-65535\)" -- analyze --read x --vxlan-port 70000
 expect bad-rotate 2 "--rotate: invalid value '10X'" -- analyze --read x --write y --rotate 10X
 expect json-needs-http 2 "--json formats the HTTP log" -- analyze --read x --json
+expect dump-and-brief 2 "--dump and --brief are two forms of one listing" -- analyze --read x --dump --brief
 expect unknown-option 2 "unknown option '--bogus'" -- analyze --bogus
 expect missing-value 2 "--read needs a value" -- analyze --read
 expect bad-listen 2 "listen" -- analyze --listen nonsense
