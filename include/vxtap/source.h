@@ -82,6 +82,10 @@ int vx_source_next(struct vx_source *s, struct vx_frame *frames, int max, int ti
 
 enum vx_link vx_source_link(const struct vx_source *s);
 enum vx_source_kind vx_source_kind(const struct vx_source *s);
+/* True when frames come as they happen: a socket, an interface, or a file
+ * read from a pipe or standard input, which another program may still be
+ * writing. What is made of them should leave per batch, not per buffer. */
+int vx_source_streaming(const struct vx_source *s);
 /* True when timestamps carry nanoseconds (pcapng/pcap-ns files). */
 int vx_source_nanosecond(const struct vx_source *s);
 /* The last error, or the warning left at EOF (e.g. a record cut by the end of

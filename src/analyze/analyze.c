@@ -162,6 +162,8 @@ int vx_analyzer_run(struct vx_analyzer *a, struct vx_source *src, volatile sig_a
 	struct vx_frame frames[BATCH];
 	enum vx_link link = vx_source_link(src);
 	int is_file = vx_source_kind(src) == VX_SOURCE_FILE;
+	/* A person may be watching: lines leave per batch. */
+	int streaming = vx_source_streaming(src);
 	double deadline = a->cfg.duration_sec ? now_sec() + a->cfg.duration_sec : 0;
 
 	/* Once the reader of the stage output is gone (a pipe into head),
@@ -178,8 +180,7 @@ int vx_analyzer_run(struct vx_analyzer *a, struct vx_source *src, volatile sig_a
 		int n = vx_source_next(src, frames, max, 200);
 		if (n > 0) {
 			vx_analyzer_frames(a, link, frames, n);
-			/* Live sources: a person is watching, so lines go out per batch. */
-			if (!is_file)
+			if (streaming)
 				vx_out_flush(&a->out);
 		} else if (n == VX_SOURCE_EOF) {
 			break;

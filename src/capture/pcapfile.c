@@ -24,6 +24,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pcap/pcap.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +348,23 @@ static int put_frame(struct file_source *f, struct vx_frame *fr, const struct pc
 	return rc;
 }
 
+/* A file read from a pipe has nothing more to hand out without waiting:
+ * stdio holds no unread bytes of it and the pipe has none ready. The
+ * buffer is looked at first (glibc's FILE fields), so that the poll is
+ * made once per buffer refill, not once per record. */
+static bool stream_dry(struct file_source *f)
+{
+	FILE *fp = pcap_file(f->pcap);
+	if (!fp)
+		return false;
+#ifdef __GLIBC__
+	if (fp->_IO_read_ptr < fp->_IO_read_end)
+		return false;
+#endif
+	struct pollfd pfd = {.fd = fileno(fp), .events = POLLIN};
+	return poll(&pfd, 1, 0) == 0;
+}
+
 static int pcap_batch(struct file_source *f, struct vx_frame *frames, int max)
 {
 	int n = 0, rc;
@@ -396,6 +415,10 @@ static int pcap_batch(struct file_source *f, struct vx_frame *frames, int max)
 		}
 		n++;
 		if (rc > 0)
+			break;
+		/* From a pipe, a batch ends with what has come so far: the
+		 * records a slow writer sends are not held back for more. */
+		if (f->base.streaming && stream_dry(f))
 			break;
 	}
 	if (n > 0)
@@ -578,6 +601,7 @@ struct vx_source *vx_source_open_file(const char *path, char *err, size_t errlen
 			snprintf(err, errlen, "%s: %s", f->name, strerror(errno));
 			goto fail;
 		}
+		f->base.streaming = 1;
 		if (open_libpcap(f, fd, 0, err, errlen) < 0)
 			goto fail;
 		return &f->base;
@@ -597,6 +621,7 @@ struct vx_source *vx_source_open_file(const char *path, char *err, size_t errlen
 	}
 	if (!S_ISREG(st.st_mode)) {
 		/* A pipe or a device: cannot be mapped nor peeked at. */
+		f->base.streaming = 1;
 		if (open_libpcap(f, fd, 0, err, errlen) < 0)
 			goto fail;
 		return &f->base;

@@ -114,6 +114,11 @@ enum vx_source_kind vx_source_kind(const struct vx_source *s)
 	return s->kind;
 }
 
+int vx_source_streaming(const struct vx_source *s)
+{
+	return s->kind != VX_SOURCE_FILE || s->streaming;
+}
+
 int vx_source_nanosecond(const struct vx_source *s)
 {
 	return s->nanosecond;

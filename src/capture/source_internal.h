@@ -24,6 +24,7 @@ struct vx_source {
 	enum vx_source_kind kind;
 	enum vx_link link;
 	int nanosecond;
+	int streaming; /* a file read from a pipe or stdin (see vx_source_streaming) */
 	struct vx_source_stats stats;
 	char err[VX_SOURCE_ERRLEN];
 };
