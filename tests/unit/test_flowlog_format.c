@@ -942,8 +942,10 @@ static void test_default_path_equals_general(void **state)
 		r.packets >>= bytes[46] % 32;
 		memcpy(&r.bytes, bytes + 48, 8);
 		r.bytes >>= bytes[47] % 64;
-		r.start = TIMES[bytes[56] % 10] + (int64_t)(bytes[57] % 3) - 1;
-		r.end = bytes[58] & 1 ? r.start + bytes[59] : TIMES[bytes[59] % 10];
+		/* Near the extremes the sums wrap around, as unsigned ones do. */
+		r.start = (int64_t)((uint64_t)TIMES[bytes[56] % 10] + bytes[57] % 3 - 1);
+		r.end = bytes[58] & 1 ? (int64_t)((uint64_t)r.start + bytes[59])
+				      : TIMES[bytes[59] % 10];
 		r.action = bytes[60] & 1 ? VX_FLOW_REJECT : VX_FLOW_ACCEPT;
 		size_t id_len = bytes[61] % 4 == 0 ? 0 : bytes[61] % sizeof(r.interface_id);
 		memset(r.interface_id, 'e', id_len);
