@@ -86,13 +86,22 @@ int vx_dec_enter(struct vx_dstate *st, uint32_t off, uint32_t end)
  * header whose port is not a tunnel's, with lengths that agree. Anything
  * else (short, cut, odd or other) returns 0 and takes the general decoder,
  * which gives the same result for these frames (tests/unit/test_decode.c
- * compares the two on every capture). The scalar fields are already reset. */
-static int decode_plain_ipv4(const struct vx_decode_config *cfg, const uint8_t *d,
-			     uint32_t caplen, uint32_t wlim, struct vx_packet *p)
+ * compares the two on every capture). The scalar fields are already reset.
+ *
+ * The frame starts at `base` of d (0, or 50 inside VXLAN): lim and wlim are
+ * the captured and the wire end of what encloses it, depth its
+ * encapsulation depth, and its layers go from layers[first] on. Nothing is
+ * written unless it returns 1. Always inlined, so that the plain frame's copy
+ * is specialised for base 0. */
+static inline __attribute__((always_inline)) int
+plain_ipv4_at(const struct vx_decode_config *cfg, const uint8_t *d, uint32_t base, uint32_t lim_in,
+	      uint32_t wlim_in, uint8_t depth, unsigned first, struct vx_packet *p)
 {
-	if (caplen < 14 + 20 + 8 || d[12] != 0x08 || d[13] != 0x00 || d[14] != 0x45)
+	const uint8_t *e = d + base;
+	uint32_t caplen = lim_in - base, wlim = wlim_in - base;
+	if (caplen < 14 + 20 + 8 || e[12] != 0x08 || e[13] != 0x00 || e[14] != 0x45)
 		return 0;
-	const uint8_t *ip = d + 14, *l4 = d + 34;
+	const uint8_t *ip = e + 14, *l4 = e + 34;
 	uint32_t total = vx_be16(ip + 2);
 	if (total < 20 || total > wlim - 14 || (vx_be16(ip + 6) & 0x3fff))
 		return 0;
@@ -127,7 +136,7 @@ static int decode_plain_ipv4(const struct vx_decode_config *cfg, const uint8_t *
 		return 0;
 	}
 	p->has_l3 = true;
-	p->l3_off = 14;
+	p->l3_off = base + 14;
 	p->ip_len = (uint16_t)total;
 	p->ttl = ip[8];
 	p->key.family = 4;
@@ -139,23 +148,72 @@ static int decode_plain_ipv4(const struct vx_decode_config *cfg, const uint8_t *
 	p->first_fragment = true;
 	p->has_ports = true;
 	p->has_l4 = true;
-	p->l4_off = 34;
+	p->l4_off = base + 34;
 
 	uint32_t off = 34 + hlen;
-	p->payload_off = off;
+	p->payload_off = base + off;
 	p->payload_caplen = lim > off ? lim - off : 0;
 	p->payload_wirelen = wend > off ? wend - off : 0;
-	p->layers[0] = (struct vx_layer){.kind = VX_LAYER_ETH, .len = 14, .off = 0};
-	p->layers[1] = (struct vx_layer){.kind = VX_LAYER_IPV4, .len = 20, .off = 14};
-	p->layers[2] = (struct vx_layer){
-	    .kind = proto == 6 ? VX_LAYER_TCP : VX_LAYER_UDP, .len = (uint16_t)hlen, .off = 34};
-	p->nlayers = 3;
+	struct vx_layer *l = &p->layers[first];
+	l[0] = (struct vx_layer){.kind = VX_LAYER_ETH, .inner = depth, .len = 14, .off = base};
+	l[1] = (struct vx_layer){.kind = VX_LAYER_IPV4, .inner = depth, .len = 20, .off = base + 14};
+	l[2] = (struct vx_layer){.kind = proto == 6 ? VX_LAYER_TCP : VX_LAYER_UDP,
+				 .inner = depth,
+				 .len = (uint16_t)hlen,
+				 .off = base + 34};
+	p->nlayers = (uint8_t)(first + 3);
 	if (lim > off) {
 		uint32_t n = lim - off;
-		p->layers[3] = (struct vx_layer){
-		    .kind = VX_LAYER_PAYLOAD, .len = n > 0xffff ? 0xffff : (uint16_t)n, .off = off};
-		p->nlayers = 4;
+		l[3] = (struct vx_layer){.kind = VX_LAYER_PAYLOAD,
+					 .inner = depth,
+					 .len = n > 0xffff ? 0xffff : (uint16_t)n,
+					 .off = base + off};
+		p->nlayers = (uint8_t)(first + 4);
 	}
+	return 1;
+}
+
+static int decode_plain_ipv4(const struct vx_decode_config *cfg, const uint8_t *d,
+			     uint32_t caplen, uint32_t wlim, struct vx_packet *p)
+{
+	return plain_ipv4_at(cfg, d, 0, caplen, wlim, 0, 0, p);
+}
+
+/* Mirrored traffic, decoded straight through: a plain Ethernet/IPv4/UDP
+ * frame to a VXLAN port whose VXLAN header has the I flag, around a plain
+ * frame as decode_plain_ipv4() takes them. The same contract: anything
+ * else returns 0, having written nothing, and takes the general decoder. */
+static __attribute__((noinline)) int decode_plain_vxlan(const struct vx_decode_config *cfg,
+						       const uint8_t *d,
+			      uint32_t caplen, uint32_t wlim, struct vx_packet *p)
+{
+	if (caplen < 50 || d[12] != 0x08 || d[13] != 0x00 || d[14] != 0x45 || d[23] != 17 ||
+	    cfg->max_encap_depth < 1)
+		return 0;
+	uint32_t total = vx_be16(d + 16);
+	if (total < 20 || total > wlim - 14 || (vx_be16(d + 20) & 0x3fff))
+		return 0;
+	uint32_t wend = 14 + total, lim = caplen < wend ? caplen : wend;
+	uint32_t ulen = vx_be16(d + 38);
+	uint16_t dport = vx_be16(d + 36);
+	bool vxlan = false;
+	for (unsigned i = 0; i < cfg->n_vxlan_ports; i++)
+		vxlan |= cfg->vxlan_ports[i] == dport;
+	if (!vxlan || ulen < 16 || ulen > wend - 34 || !(d[42] & 0x08))
+		return 0;
+	uint32_t udp_end = 34 + ulen;
+	if (lim > udp_end)
+		lim = udp_end;
+	if (lim < 50 || !plain_ipv4_at(cfg, d, 50, lim, udp_end, 1, 4, p))
+		return 0;
+	p->layers[0] = (struct vx_layer){.kind = VX_LAYER_ETH, .len = 14, .off = 0};
+	p->layers[1] = (struct vx_layer){.kind = VX_LAYER_IPV4, .len = 20, .off = 14};
+	p->layers[2] = (struct vx_layer){.kind = VX_LAYER_UDP, .len = 8, .off = 34};
+	p->layers[3] = (struct vx_layer){.kind = VX_LAYER_VXLAN, .len = 8, .off = 42};
+	p->vni = (uint32_t)d[46] << 16 | (uint32_t)d[47] << 8 | d[48];
+	p->encap_depth = 1;
+	p->inner_off = 50;
+	p->inner_link = VX_LINK_ETHERNET;
 	return 1;
 }
 
@@ -194,7 +252,8 @@ enum vx_status vx_decode(const struct vx_decode_config *cfg, enum vx_link link,
 	p->icmp_type = p->icmp_code = 0;
 
 	if (link == VX_LINK_ETHERNET && !cfg->general_only &&
-	    decode_plain_ipv4(cfg, data, caplen, st.wlim, p))
+	    (decode_plain_ipv4(cfg, data, caplen, st.wlim, p) ||
+	     decode_plain_vxlan(cfg, data, caplen, st.wlim, p)))
 		return VX_STATUS_OK;
 	switch (link) {
 	case VX_LINK_ETHERNET:

@@ -893,6 +893,9 @@ static void test_captures_all_prefixes(void **state)
  * what the general decoder gives: every frame of every capture, every
  * prefix of it, and variants of the plain ones with each field the shortcut
  * checks changed (lengths, header length, fragment bits, tunnel ports). */
+/* Frames of the VXLAN shortcut's kind seen by decode_both_equal(). */
+static unsigned vxlan_shortcut_kind;
+
 static void decode_both_equal(const uint8_t *d, uint32_t caplen, uint32_t wirelen,
 			      unsigned *shortcut)
 {
@@ -915,6 +918,9 @@ static void decode_both_equal(const uint8_t *d, uint32_t caplen, uint32_t wirele
 	}
 	*shortcut += a.status == VX_STATUS_OK && a.nlayers >= 3 && a.layers[1].kind == VX_LAYER_IPV4 &&
 		     a.layers[0].kind == VX_LAYER_ETH && a.encap_depth == 0;
+	vxlan_shortcut_kind += a.status == VX_STATUS_OK && a.nlayers >= 7 &&
+			       a.layers[3].kind == VX_LAYER_VXLAN && a.encap_depth == 1 &&
+			       a.layers[5].kind == VX_LAYER_IPV4;
 }
 
 static void test_shortcut_equals_general(void **state)
@@ -933,6 +939,15 @@ static void test_shortcut_equals_general(void **state)
 		{36, 2, {4789, 6081, 4790, 53, 0}, 5},		   /* destination port */
 		{38, 2, {0, 7, 8, 9, 0xffff}, 5},		   /* UDP length / TCP seq */
 		{46, 1, {0x00, 0x40, 0x50, 0x60, 0xf0}, 5},	   /* TCP data offset */
+		/* Inside VXLAN: its flags, then the inner frame's fields. */
+		{42, 1, {0x00, 0x08, 0x0c, 0xf7, 0xff}, 5},	   /* VXLAN flags */
+		{62, 2, {0x0800, 0x86dd, 0x8100, 0x0806, 0}, 5},  /* inner ethertype */
+		{64, 1, {0x44, 0x46, 0x4f, 0x65, 0x05}, 5},	   /* inner version / IHL */
+		{66, 2, {0, 19, 20, 21, 40, 0xffff}, 6},	   /* inner total length */
+		{70, 2, {0x2000, 0x0001, 0x4000, 0x8000, 0x1fff}, 5}, /* inner flags, offset */
+		{73, 1, {1, 6, 17, 58, 47}, 5},			   /* inner protocol */
+		{86, 2, {4789, 6081, 53, 0, 0xffff}, 5},	   /* inner destination port */
+		{96, 1, {0x00, 0x40, 0x50, 0x60, 0xf0}, 5},	   /* inner TCP data offset */
 	};
 	char errbuf[PCAP_ERRBUF_SIZE], path[768];
 	uint8_t buf[2048];
@@ -963,6 +978,8 @@ static void test_shortcut_equals_general(void **state)
 			if (h->caplen > sizeof(buf) || h->caplen < 54 || d[12] != 8 || d[13] != 0)
 				continue;
 			for (unsigned e = 0; e < sizeof(edits) / sizeof(edits[0]); e++) {
+				if (edits[e].off + edits[e].len > h->caplen)
+					continue;
 				for (unsigned v = 0; v < edits[e].nvalues; v++) {
 					memcpy(buf, d, h->caplen);
 					uint32_t val = edits[e].values[v];
@@ -1004,6 +1021,7 @@ static void test_shortcut_equals_general(void **state)
 	assert_true(files > 30);
 	assert_true(frames > 1000);
 	assert_true(shortcut > 1000); /* frames of the shortcut's kind were among them */
+	assert_true(vxlan_shortcut_kind > 100); /* and of the VXLAN shortcut's */
 }
 
 static void test_aws_mirror_capture(void **state)
