@@ -253,7 +253,8 @@ enum vx_status vx_decode(const struct vx_decode_config *cfg, enum vx_link link,
 
 	if (link == VX_LINK_ETHERNET && !cfg->general_only &&
 	    (decode_plain_ipv4(cfg, data, caplen, st.wlim, p) ||
-	     decode_plain_vxlan(cfg, data, caplen, st.wlim, p)))
+	     /* UDP in IPv4, if anything: the rest goes straight on. */
+	     (caplen > 23 && data[23] == 17 && decode_plain_vxlan(cfg, data, caplen, st.wlim, p))))
 		return VX_STATUS_OK;
 	switch (link) {
 	case VX_LINK_ETHERNET:
