@@ -24,8 +24,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/netns.sh
 source "$here/lib/netns.sh"
-[[ $# -eq 1 && -x $1 ]] || { e2e_log "usage: bash $0 PATH_TO_VXTAP"; exit 2; }
-VXTAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+e2e_take_vxtap "$@"
 
 seconds=${CONGESTION_SECONDS:-4}
 link_mbit=400
@@ -35,9 +34,7 @@ analyzer_ip=10.200.1.3
 e2e_require_netns
 e2e_require_cmds python3 iperf3 ethtool tc ss
 e2e_init
-e2e_ns_add client
-e2e_ns_add server
-e2e_veth client c0 "$E2E_CLIENT_IP/24" server s0 "$E2E_SERVER_IP/24"
+e2e_client_server
 e2e_nsx client ip addr add "$analyzer_ip/24" dev c0
 for end in "client c0" "server s0"; do
     read -r role dev <<<"$end"
@@ -46,8 +43,7 @@ for end in "client c0" "server s0"; do
 done
 e2e_nsx server tc qdisc add dev s0 root tbf rate "${link_mbit}mbit" burst 256kb latency 20ms
 
-eni=$(e2e_vxtap server describe-network-interfaces --filters Name=description,Values=s0 |
-    e2e_json_field NetworkInterfaces.0.NetworkInterfaceId)
+eni=$(e2e_eni server s0)
 analyzer=$(e2e_vxtap server create-network-interface --private-ip-address "$analyzer_ip" |
     e2e_json_field NetworkInterface.NetworkInterfaceId)
 target=$(e2e_vxtap server create-traffic-mirror-target --network-interface-id "$analyzer" |

@@ -40,8 +40,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/netns.sh
 source "$here/lib/netns.sh"
-[[ $# -eq 1 && -x $1 ]] || { e2e_log "usage: bash $0 PATH_TO_VXTAP"; exit 2; }
-VXTAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+e2e_take_vxtap "$@"
 
 # ---- the table ------------------------------------------------------------
 #
@@ -282,8 +281,7 @@ ident 'I<' "icmpv6 $server6 > $client6 type 129"
 
 # ---- the control plane ----------------------------------------------------
 
-eni=$(e2e_vxtap server describe-network-interfaces --filters Name=description,Values=s0 |
-    e2e_json_field NetworkInterfaces.0.NetworkInterfaceId)
+eni=$(e2e_eni server s0)
 ana=$(e2e_vxtap server create-network-interface --private-ip-address "$E2E_TARGET_IP" |
     e2e_json_field NetworkInterface.NetworkInterfaceId)
 target=$(e2e_vxtap server create-traffic-mirror-target --network-interface-id "$ana" |

@@ -20,22 +20,16 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/netns.sh
 source "$here/lib/netns.sh"
-[[ $# -eq 1 && -x $1 ]] || { e2e_log "usage: bash $0 PATH_TO_VXTAP"; exit 2; }
-VXTAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+e2e_take_vxtap "$@"
 
 e2e_require_netns
 e2e_require_cmds python3 ping
 e2e_init
-e2e_ns_add client
-e2e_ns_add server
-e2e_veth client c0 "$E2E_CLIENT_IP/24" server s0 "$E2E_SERVER_IP/24"
+e2e_client_server
 server=$E2E_SERVER_IP
 
-e2e_vxtap server configure --account-id 123456789010 --region eu-west-1 \
-    --vpc-id vpc-abcdefab012345678 --subnet-id subnet-aaaaaaaa012345678 \
-    --instance-id i-01234567890123456 >/dev/null
-eni=$(e2e_vxtap server describe-network-interfaces --filters Name=description,Values=s0 |
-    e2e_json_field NetworkInterfaces.0.NetworkInterfaceId)
+e2e_host_identity server
+eni=$(e2e_eni server s0)
 s3=$E2E_TMP/bucket
 e2e_vxtap server create-flow-logs --resource-type NetworkInterface --resource-ids "$eni" \
     --traffic-type ALL --log-destination-type s3 --log-destination "$s3" \

@@ -16,8 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/netns.sh
 source "$here/lib/netns.sh"
-[[ $# -eq 1 && -x $1 ]] || { e2e_log "usage: bash $0 PATH_TO_VXTAP"; exit 2; }
-VXTAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+e2e_take_vxtap "$@"
 
 e2e_require_netns
 e2e_require_cmds python3 ss
@@ -198,8 +197,7 @@ for dir in ingress egress; do
         --traffic-direction "$dir" --rule-number 10 --rule-action accept \
         --source-cidr-block 0.0.0.0/0 --destination-cidr-block 0.0.0.0/0 >/dev/null
 done
-eni=$(e2e_vxtap server describe-network-interfaces --filters Name=description,Values=s0 |
-    e2e_json_field NetworkInterfaces.0.NetworkInterfaceId)
+eni=$(e2e_eni server s0)
 
 # listening ADDR PROTO — the target namespace has a PROTO (u/t) socket on ADDR:4789.
 listening() { e2e_nsx target ss -Hln"$2" "src $1 and sport = :4789" | grep -q .; }

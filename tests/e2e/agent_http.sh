@@ -16,8 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/netns.sh
 source "$here/lib/netns.sh"
-[[ $# -eq 1 && -x $1 ]] || { e2e_log "usage: bash $0 PATH_TO_VXTAP"; exit 2; }
-VXTAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+e2e_take_vxtap "$@"
 
 e2e_require_netns
 e2e_require_cmds python3 curl ss stdbuf
@@ -34,8 +33,7 @@ e2e_bg server "$E2E_TMP/httpd.out" "$E2E_TMP/httpd.err" \
 e2e_wait_for 15 "http.server on $server:8000" e2e_tcp_listening server 8000
 
 # The control plane, in the server's namespace.
-eni=$(e2e_vxtap server describe-network-interfaces --filters Name=description,Values=s0 |
-    e2e_json_field NetworkInterfaces.0.NetworkInterfaceId)
+eni=$(e2e_eni server s0)
 analyzer=$(e2e_vxtap server create-network-interface --private-ip-address "$E2E_TARGET_IP" \
     --description analyzer | e2e_json_field NetworkInterface.NetworkInterfaceId)
 target=$(e2e_vxtap server create-traffic-mirror-target --network-interface-id "$analyzer" |

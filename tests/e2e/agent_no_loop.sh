@@ -15,16 +15,14 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/netns.sh
 source "$here/lib/netns.sh"
-[[ $# -eq 1 && -x $1 ]] || { e2e_log "usage: bash $0 PATH_TO_VXTAP"; exit 2; }
-VXTAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+e2e_take_vxtap "$@"
 
 e2e_require_netns
 e2e_require_cmds python3 ping ss
 e2e_init
 e2e_agent_topology
 
-eni=$(e2e_vxtap server describe-network-interfaces --filters Name=description,Values=s1 |
-    e2e_json_field NetworkInterfaces.0.NetworkInterfaceId)
+eni=$(e2e_eni server s1)
 analyzer=$(e2e_vxtap server create-network-interface --private-ip-address "$E2E_TARGET_IP" |
     e2e_json_field NetworkInterface.NetworkInterfaceId)
 target=$(e2e_vxtap server create-traffic-mirror-target --network-interface-id "$analyzer" |

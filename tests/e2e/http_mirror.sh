@@ -15,13 +15,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/netns.sh
 source "$here/lib/netns.sh"
 
-if [[ $# -ne 1 ]]; then
-    e2e_log "usage: bash $0 PATH_TO_VXTAP"
-    exit 2
-fi
-[[ -x $1 ]] || e2e_fail "vxtap binary not found or not executable: $1"
-# Absolute, so that it still resolves inside `ip netns exec`.
-VXTAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+e2e_take_vxtap "$@"
 
 e2e_require_netns
 e2e_require_cmds python3 curl tc ss stdbuf

@@ -42,8 +42,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/netns.sh
 source "$here/lib/netns.sh"
-[[ $# -eq 1 && -x $1 ]] || { e2e_log "usage: bash $0 PATH_TO_VXTAP"; exit 2; }
-VXTAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+e2e_take_vxtap "$@"
 
 e2e_require_netns
 e2e_require_cmds python3 ss
@@ -54,11 +53,8 @@ e2e_ns_add a
 e2e_ns_add b
 e2e_veth a a0 "$A/16" b b0 "$B/16"
 
-e2e_vxtap a configure --account-id 123456789010 --region eu-west-1 \
-    --vpc-id vpc-abcdefab012345678 --subnet-id subnet-aaaaaaaa012345678 \
-    --instance-id i-01234567890123456 >/dev/null
-eni=$(e2e_vxtap a describe-network-interfaces --filters Name=description,Values=a0 |
-    e2e_json_field NetworkInterfaces.0.NetworkInterfaceId)
+e2e_host_identity a
+eni=$(e2e_eni a a0)
 abc=$(e2e_vxtap a create-security-group --group-name SG-ABC --description "group of A" |
     e2e_json_field GroupId)
 def=$(e2e_vxtap a create-security-group --group-name SG-DEF --description "group of B" |

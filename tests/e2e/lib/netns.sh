@@ -302,6 +302,13 @@ e2e_mirror_topology() {
     e2e_nsx server ip neigh replace "$E2E_TARGET_IP" lladdr "$mac" dev s1 nud permanent
 }
 
+# Two namespaces, client (c0) and server (s0), on one veth pair.
+e2e_client_server() {
+    e2e_ns_add client
+    e2e_ns_add server
+    e2e_veth client c0 "$E2E_CLIENT_IP/24" server s0 "$E2E_SERVER_IP/24"
+}
+
 # The same three namespaces without the kernel's mirror: vxtap's own agent
 # (vxtap run in the server namespace) is the mirror source.
 e2e_agent_topology() {
@@ -321,6 +328,29 @@ e2e_vxtap() {
     local role=$1
     shift
     VXTAP_STATE=$E2E_TMP/$role.db e2e_nsx "$role" "$VXTAP" "$@"
+}
+
+# e2e_take_vxtap "$@" — the test's one argument, the vxtap binary, as an
+# absolute path in VXTAP; a usage line and exit 2 otherwise.
+e2e_take_vxtap() {
+    [[ $# -eq 1 ]] || { e2e_log "usage: bash $0 PATH_TO_VXTAP"; exit 2; }
+    [[ -x $1 ]] || { e2e_log "vxtap binary not found or not executable: $1"; exit 2; }
+    # Absolute, so that it still resolves inside `ip netns exec`.
+    VXTAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+}
+
+# e2e_host_identity ROLE — the account, Region, VPC, subnet and instance the
+# flow-log tests expect of ROLE's host.
+e2e_host_identity() {
+    e2e_vxtap "$1" configure --account-id 123456789010 --region eu-west-1 \
+        --vpc-id vpc-abcdefab012345678 --subnet-id subnet-aaaaaaaa012345678 \
+        --instance-id i-01234567890123456 >/dev/null
+}
+
+# e2e_eni ROLE IFACE — the eni- ID the store gave ROLE's interface IFACE.
+e2e_eni() {
+    e2e_vxtap "$1" describe-network-interfaces --filters "Name=description,Values=$2" |
+        e2e_json_field NetworkInterfaces.0.NetworkInterfaceId
 }
 
 # e2e_json_field PATH — read JSON on stdin, print the value at a dotted path.
